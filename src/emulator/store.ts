@@ -1,0 +1,591 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { CATEGORIES } from '../categories.js';
+import { formatRfc2822 } from '../api/callback.js';
+
+/** Everything is kept in integer millionths so sums of fractional prices stay exact. */
+const SCALE = 1_000_000;
+export const API_VERSION = '2010-04-01';
+export const MAX_TRIGGERS_PER_ACCOUNT = 1000;
+
+export type TriggerBy = 'count' | 'usage' | 'price';
+export type Recurring = 'daily' | 'monthly' | 'yearly';
+const FIELD_INDEX: Record<TriggerBy, 0 | 1 | 2> = { count: 0, usage: 1, price: 2 };
+const CATEGORY_SET = new Set(CATEGORIES);
+export const TOTALPRICE = 'totalprice';
+
+export interface AccountRecord {
+  sid: string;
+  friendly_name: string;
+  auth_token: string;
+  owner_account_sid: string;
+  type: 'Full' | 'Trial';
+  status: 'active';
+  date_created: number;
+  date_updated: number;
+}
+
+export interface ApiKeyRecord {
+  sid: string;
+  secret: string;
+  account_sid: string;
+  friendly_name: string;
+}
+
+export interface TriggerRecord {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  callback_url: string;
+  callback_method: 'GET' | 'POST';
+  usage_category: string;
+  trigger_by: TriggerBy;
+  /** millionths */
+  trigger_value: number;
+  recurring: Recurring | null;
+  date_created: number;
+  date_updated: number;
+  date_fired: number | null;
+  /** key of the period in which it last fired ("all" for non-recurring) */
+  fired_period: string | null;
+}
+
+/** The trigger as the API serialises it. */
+export interface TriggerJson {
+  account_sid: string;
+  api_version: string;
+  callback_method: string;
+  callback_url: string;
+  current_value: string;
+  date_created: string;
+  date_fired: string | null;
+  date_updated: string;
+  friendly_name: string;
+  recurring: string | null;
+  sid: string;
+  trigger_by: string;
+  trigger_value: string;
+  uri: string;
+  usage_category: string;
+  usage_record_uri: string;
+}
+
+/** A firing the store decided on; the server turns it into a callback delivery. */
+export interface FireEvent {
+  trigger: TriggerJson;
+  firedAt: Date;
+  authToken: string;
+}
+
+/** A 4xx the API should answer with (Twilio code, HTTP status). */
+export class StoreError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Totals = [number, number, number];
+/** account -> category -> bucket key ("all", "y2024", "m2024-01", "d2024-01-31") -> [count, usage, price] */
+type UsageMap = Map<string, Map<string, Map<string, Totals>>>;
+
+export interface StoreSnapshot {
+  version: 1;
+  clockOffsetMs: number;
+  accounts: AccountRecord[];
+  apiKeys: ApiKeyRecord[];
+  triggers: TriggerRecord[];
+  usage: Record<string, Record<string, Record<string, Totals>>>;
+}
+
+/** Derives a stable 32-hex string from text (fixed test credentials, subaccount SIDs). */
+export function stableHex(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/** Formats millionths without trailing zeros: 30000000 -> "30", 2500000 -> "2.5". */
+export function formatScaled(v: number): string {
+  const neg = v < 0;
+  const abs = Math.abs(v);
+  const int = Math.floor(abs / SCALE);
+  const frac = String(abs % SCALE).padStart(6, '0').replace(/0+$/, '');
+  return (neg ? '-' : '') + String(int) + (frac ? `.${frac}` : '');
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+/** Parses a non-negative decimal string into millionths, or null when malformed. */
+export function parseScaled(text: string): number | null {
+  const t = text.trim();
+  if (!DECIMAL.test(t)) return null;
+  const [int = '0', frac = ''] = t.split('.');
+  const v = Number(int) * SCALE + Number((frac + '000000').slice(0, 6));
+  return Number.isSafeInteger(v) ? v : null;
+}
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+function bucketKeys(ms: number): [string, string, string, string] {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  const m = `${y}-${pad(d.getUTCMonth() + 1)}`;
+  return ['all', `y${y}`, `m${m}`, `d${m}-${pad(d.getUTCDate())}`];
+}
+
+function periodKey(recurring: Recurring | null, ms: number): string {
+  const keys = bucketKeys(ms);
+  switch (recurring) {
+    case 'yearly':
+      return keys[1];
+    case 'monthly':
+      return keys[2];
+    case 'daily':
+      return keys[3];
+    default:
+      return keys[0];
+  }
+}
+
+export function isKnownCategory(c: string): boolean {
+  return CATEGORY_SET.has(c);
+}
+
+export interface CreateTriggerInput {
+  CallbackUrl?: string;
+  TriggerValue?: string;
+  UsageCategory?: string;
+  CallbackMethod?: string;
+  FriendlyName?: string;
+  Recurring?: string;
+  TriggerBy?: string;
+}
+
+export interface ListFilter {
+  recurring?: Recurring | null;
+  triggerBy?: TriggerBy;
+  usageCategory?: string;
+}
+
+// Twilio answers every malformed or missing parameter of these endpoints with 400 and code 20001
+// ("Missing required parameter X in the post body", "Invalid parameter"); see server.ts for the table.
+const BAD = 20001;
+
+function requireParam(v: string | undefined, name: string): string {
+  if (v === undefined || v === '') throw new StoreError(400, BAD, `Missing required parameter ${name} in the post body`);
+  return v;
+}
+
+function checkUrl(v: string, name: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new StoreError(400, BAD, `${name} is not a valid URL: ${v}`);
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '') {
+    throw new StoreError(400, BAD, `${name} must be an absolute http or https URL: ${v}`);
+  }
+  return v;
+}
+
+function checkMethod(v: string): 'GET' | 'POST' {
+  const up = v.toUpperCase();
+  if (up === 'GET' || up === 'POST') return up;
+  throw new StoreError(400, BAD, `CallbackMethod must be GET or POST, got ${v}`);
+}
+
+function checkFriendlyName(v: string): string {
+  if (v.length > 64) throw new StoreError(400, BAD, `FriendlyName must be at most 64 characters, got ${v.length}`);
+  return v;
+}
+
+/** Parses a Recurring value; '' and 'alltime' mean non-recurring (null). */
+export function parseRecurring(v: string): Recurring | null {
+  if (v === '' || v === 'alltime') return null;
+  if (v === 'daily' || v === 'monthly' || v === 'yearly') return v;
+  throw new StoreError(400, BAD, `Recurring must be one of daily, monthly, yearly, alltime or empty, got ${v}`);
+}
+
+export function parseTriggerBy(v: string): TriggerBy {
+  if (v === 'count' || v === 'usage' || v === 'price') return v;
+  throw new StoreError(400, BAD, `TriggerBy must be one of count, usage, price, got ${v}`);
+}
+
+export function checkCategory(v: string, name: string): string {
+  if (!CATEGORY_SET.has(v)) throw new StoreError(400, BAD, `${name} is not a valid usage category: ${v}`);
+  return v;
+}
+
+/**
+ * The emulator's whole state: accounts, API keys, triggers, usage buckets and the virtual clock.
+ * No I/O here; firings are reported through `onFire`, changes through `onChange`.
+ */
+export class Store {
+  readonly accounts = new Map<string, AccountRecord>();
+  readonly apiKeys = new Map<string, ApiKeyRecord>();
+  readonly triggers = new Map<string, TriggerRecord>();
+  /** account -> triggers sorted by (date_created, sid), the list order */
+  private readonly byAccount = new Map<string, TriggerRecord[]>();
+  /** account -> category -> triggers watching it: one increment only visits these */
+  private readonly index = new Map<string, Map<string, Set<TriggerRecord>>>();
+  private readonly usage: UsageMap = new Map();
+  clockOffsetMs = 0;
+  private sidCounter = 0;
+  onFire: (e: FireEvent) => void = () => {};
+  onChange: () => void = () => {};
+
+  /** Virtual now, in ms. */
+  nowMs(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  setNow(d: Date): void {
+    this.clockOffsetMs = Math.round(d.getTime() - Date.now());
+    this.evaluateAll();
+    this.onChange();
+  }
+
+  advance(seconds: number): void {
+    this.clockOffsetMs += Math.round(seconds * 1000);
+    this.evaluateAll();
+    this.onChange();
+  }
+
+  // ---- accounts ----
+
+  addAccount(a: Omit<AccountRecord, 'date_created' | 'date_updated' | 'status'> & { date_created?: number }): AccountRecord {
+    const existing = this.accounts.get(a.sid);
+    if (existing) return existing;
+    const now = a.date_created ?? this.nowMs();
+    const rec: AccountRecord = { ...a, status: 'active', date_created: now, date_updated: now };
+    this.accounts.set(rec.sid, rec);
+    this.onChange();
+    return rec;
+  }
+
+  addApiKey(k: ApiKeyRecord): ApiKeyRecord {
+    const existing = this.apiKeys.get(k.sid);
+    if (existing) return existing;
+    this.apiKeys.set(k.sid, k);
+    this.onChange();
+    return k;
+  }
+
+  /** Creates a subaccount of `owner` with a random SID and token. */
+  createSubaccount(owner: string, friendlyName: string | undefined): AccountRecord {
+    if (!this.accounts.has(owner)) throw new StoreError(404, 20404, `The requested resource /2010-04-01/Accounts/${owner}.json was not found`);
+    if (friendlyName !== undefined) checkFriendlyName(friendlyName);
+    const sid = 'AC' + randomBytes(16).toString('hex');
+    return this.addAccount({
+      sid,
+      friendly_name: friendlyName || `SubAccount Created at ${formatRfc2822(new Date(this.nowMs()))}`,
+      auth_token: randomBytes(16).toString('hex'),
+      owner_account_sid: owner,
+      type: 'Full',
+    });
+  }
+
+  /** May `principal` (an account SID) act on `target`? Itself or its direct subaccounts. */
+  canAccess(principal: string, target: string): boolean {
+    if (principal === target) return true;
+    const t = this.accounts.get(target);
+    return t !== undefined && t.owner_account_sid === principal;
+  }
+
+  accountJson(a: AccountRecord): Record<string, unknown> {
+    const base = `/${API_VERSION}/Accounts/${a.sid}`;
+    return {
+      auth_token: a.auth_token,
+      date_created: formatRfc2822(new Date(a.date_created)),
+      date_updated: formatRfc2822(new Date(a.date_updated)),
+      friendly_name: a.friendly_name,
+      owner_account_sid: a.owner_account_sid,
+      sid: a.sid,
+      status: a.status,
+      subresource_uris: {
+        usage_triggers: `${base}/Usage/Triggers.json`,
+        usage_records: `${base}/Usage/Records.json`,
+      },
+      type: a.type,
+      uri: `${base}.json`,
+    };
+  }
+
+  // ---- usage ----
+
+  private totals(account: string, category: string, key: string): Totals | undefined {
+    return this.usage.get(account)?.get(category)?.get(key);
+  }
+
+  private addTotals(account: string, category: string, keys: readonly string[], inc: Totals): void {
+    let cats = this.usage.get(account);
+    if (!cats) this.usage.set(account, (cats = new Map()));
+    let buckets = cats.get(category);
+    if (!buckets) cats.set(category, (buckets = new Map()));
+    for (const k of keys) {
+      const t = buckets.get(k);
+      if (t) {
+        t[0] += inc[0];
+        t[1] += inc[1];
+        t[2] += inc[2];
+      } else buckets.set(k, [inc[0], inc[1], inc[2]]);
+    }
+  }
+
+  /**
+   * Records usage at the virtual now and evaluates the triggers watching that category (and
+   * totalprice when a price moved). Increments are decimal strings (fractions allowed).
+   */
+  addUsage(account: string, category: string, inc: { count?: string; usage?: string; price?: string }): { count: string; usage: string; price: string } {
+    if (!this.accounts.has(account)) throw new StoreError(404, 20404, `account ${account} not found`);
+    checkCategory(category, 'Category');
+    const parse = (v: string | undefined, name: string): number => {
+      if (v === undefined || v === '') return 0;
+      const n = parseScaled(v);
+      if (n === null) throw new StoreError(400, BAD, `${name} must be a non-negative decimal number, got ${v}`);
+      return n;
+    };
+    const c = parse(inc.count, 'Count');
+    const u = parse(inc.usage, 'Usage');
+    const p = parse(inc.price, 'Price');
+    const keys = bucketKeys(this.nowMs());
+    if (category === TOTALPRICE) {
+      // a direct totalprice increment: count and usage mirror the price
+      this.addTotals(account, TOTALPRICE, keys, [p, p, p]);
+    } else {
+      this.addTotals(account, category, keys, [c, u, p]);
+      if (p > 0) this.addTotals(account, TOTALPRICE, keys, [p, p, p]);
+    }
+    this.evaluateCategory(account, category);
+    if (category !== TOTALPRICE && p > 0) this.evaluateCategory(account, TOTALPRICE);
+    this.onChange();
+    return this.allTimeTotals(account, category);
+  }
+
+  allTimeTotals(account: string, category: string): { count: string; usage: string; price: string } {
+    const t = this.totals(account, category, 'all') ?? [0, 0, 0];
+    return { count: formatScaled(t[0]), usage: formatScaled(t[1]), price: formatScaled(t[2]) };
+  }
+
+  /** Categories with any usage for the account, sorted. */
+  usedCategories(account: string): string[] {
+    return [...(this.usage.get(account)?.keys() ?? [])].sort();
+  }
+
+  private currentValue(t: TriggerRecord, ms: number): number {
+    const tot = this.totals(t.account_sid, t.usage_category, periodKey(t.recurring, ms));
+    return tot ? tot[FIELD_INDEX[t.trigger_by]] : 0;
+  }
+
+  // ---- evaluation ----
+
+  private evaluate(t: TriggerRecord, ms: number): void {
+    const period = periodKey(t.recurring, ms);
+    // checked and marked synchronously: concurrent increments cannot fire a period twice
+    if (t.fired_period === period) return;
+    const tot = this.totals(t.account_sid, t.usage_category, period);
+    const value = tot ? tot[FIELD_INDEX[t.trigger_by]] : 0;
+    if (value < t.trigger_value) return;
+    t.fired_period = period;
+    t.date_fired = ms;
+    const account = this.accounts.get(t.account_sid);
+    this.onFire({ trigger: this.triggerJson(t, ms), firedAt: new Date(ms), authToken: account?.auth_token ?? '' });
+  }
+
+  private evaluateCategory(account: string, category: string): void {
+    const set = this.index.get(account)?.get(category);
+    if (!set) return;
+    const ms = this.nowMs();
+    for (const t of set) this.evaluate(t, ms);
+  }
+
+  /** Re-evaluates every trigger (after a clock jump: a new period may already be over its value). */
+  evaluateAll(): void {
+    const ms = this.nowMs();
+    for (const t of this.triggers.values()) this.evaluate(t, ms);
+  }
+
+  // ---- triggers ----
+
+  private newTriggerSid(ms: number): string {
+    // time-ordered prefix: sorting by SID equals sorting by creation, which keeps PageTokens stable
+    this.sidCounter = (this.sidCounter + 1) & 0xffff;
+    const t = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0').slice(-12);
+    return 'UT' + t + this.sidCounter.toString(16).padStart(4, '0') + randomBytes(8).toString('hex');
+  }
+
+  private insertSorted(t: TriggerRecord): void {
+    let list = this.byAccount.get(t.account_sid);
+    if (!list) this.byAccount.set(t.account_sid, (list = []));
+    let i = list.length;
+    while (i > 0 && compareTriggers(list[i - 1] as TriggerRecord, t) > 0) i--;
+    list.splice(i, 0, t);
+    let cats = this.index.get(t.account_sid);
+    if (!cats) this.index.set(t.account_sid, (cats = new Map()));
+    let set = cats.get(t.usage_category);
+    if (!set) cats.set(t.usage_category, (set = new Set()));
+    set.add(t);
+  }
+
+  /** Validates Twilio's create parameters and adds the trigger; it may fire at once. */
+  createTrigger(account: string, input: CreateTriggerInput): TriggerJson {
+    const callbackUrl = checkUrl(requireParam(input.CallbackUrl, 'CallbackUrl'), 'CallbackUrl');
+    const rawValue = requireParam(input.TriggerValue, 'TriggerValue').trim();
+    const category = checkCategory(requireParam(input.UsageCategory, 'UsageCategory'), 'UsageCategory');
+    const method = input.CallbackMethod === undefined || input.CallbackMethod === '' ? 'POST' : checkMethod(input.CallbackMethod);
+    const recurring = input.Recurring === undefined ? null : parseRecurring(input.Recurring);
+    const triggerBy = input.TriggerBy === undefined || input.TriggerBy === '' ? 'usage' : parseTriggerBy(input.TriggerBy);
+    if (input.FriendlyName !== undefined) checkFriendlyName(input.FriendlyName);
+    const offset = rawValue.startsWith('+');
+    const parsed = parseScaled(offset ? rawValue.slice(1) : rawValue);
+    if (parsed === null || parsed <= 0) {
+      throw new StoreError(400, BAD, `TriggerValue must be a positive number or an offset such as +30, got ${input.TriggerValue}`);
+    }
+    if ((this.byAccount.get(account)?.length ?? 0) >= MAX_TRIGGERS_PER_ACCOUNT) {
+      throw new StoreError(400, BAD, `account ${account} already has ${MAX_TRIGGERS_PER_ACCOUNT} usage triggers, the maximum; delete some first`);
+    }
+    const ms = this.nowMs();
+    const rec: TriggerRecord = {
+      sid: this.newTriggerSid(ms),
+      account_sid: account,
+      friendly_name: '',
+      callback_url: callbackUrl,
+      callback_method: method,
+      usage_category: category,
+      trigger_by: triggerBy,
+      trigger_value: parsed,
+      recurring,
+      date_created: ms,
+      date_updated: ms,
+      date_fired: null,
+      fired_period: null,
+    };
+    if (offset) rec.trigger_value = this.currentValue(rec, ms) + parsed;
+    rec.friendly_name = input.FriendlyName || `Trigger for ${category} at ${triggerBy} of ${formatScaled(rec.trigger_value)}`;
+    this.triggers.set(rec.sid, rec);
+    this.insertSorted(rec);
+    this.evaluate(rec, ms);
+    this.onChange();
+    return this.triggerJson(rec, ms);
+  }
+
+  getTrigger(account: string, sid: string): TriggerRecord {
+    const t = this.triggers.get(sid);
+    if (!t || t.account_sid !== account) {
+      throw new StoreError(404, 20404, `The requested resource /${API_VERSION}/Accounts/${account}/Usage/Triggers/${sid}.json was not found`);
+    }
+    return t;
+  }
+
+  /**
+   * Updates CallbackUrl, CallbackMethod, FriendlyName. Other parameters (UsageCategory,
+   * TriggerValue, ...) are ignored, as Twilio ignores them: category and value cannot change.
+   */
+  updateTrigger(account: string, sid: string, input: { CallbackUrl?: string; CallbackMethod?: string; FriendlyName?: string }): TriggerJson {
+    const t = this.getTrigger(account, sid);
+    const url = input.CallbackUrl === undefined ? undefined : checkUrl(input.CallbackUrl, 'CallbackUrl');
+    const method = input.CallbackMethod === undefined ? undefined : checkMethod(input.CallbackMethod);
+    const name = input.FriendlyName === undefined ? undefined : checkFriendlyName(input.FriendlyName);
+    if (url !== undefined) t.callback_url = url;
+    if (method !== undefined) t.callback_method = method;
+    if (name !== undefined) t.friendly_name = name;
+    t.date_updated = this.nowMs();
+    this.onChange();
+    return this.triggerJson(t);
+  }
+
+  deleteTrigger(account: string, sid: string): void {
+    const t = this.getTrigger(account, sid);
+    this.triggers.delete(sid);
+    const list = this.byAccount.get(account);
+    if (list) {
+      const i = list.indexOf(t);
+      if (i >= 0) list.splice(i, 1);
+    }
+    this.index.get(account)?.get(t.usage_category)?.delete(t);
+    this.onChange();
+  }
+
+  /** The account's triggers in list order, filtered. */
+  listTriggers(account: string, f: ListFilter): TriggerRecord[] {
+    const list = this.byAccount.get(account) ?? [];
+    return list.filter(
+      (t) =>
+        (f.recurring === undefined || t.recurring === f.recurring) &&
+        (f.triggerBy === undefined || t.trigger_by === f.triggerBy) &&
+        (f.usageCategory === undefined || t.usage_category === f.usageCategory),
+    );
+  }
+
+  triggerCount(account: string): number {
+    return this.byAccount.get(account)?.length ?? 0;
+  }
+
+  triggerJson(t: TriggerRecord, ms: number = this.nowMs()): TriggerJson {
+    const base = `/${API_VERSION}/Accounts/${t.account_sid}`;
+    return {
+      account_sid: t.account_sid,
+      api_version: API_VERSION,
+      callback_method: t.callback_method,
+      callback_url: t.callback_url,
+      current_value: formatScaled(this.currentValue(t, ms)),
+      date_created: formatRfc2822(new Date(t.date_created)),
+      date_fired: t.date_fired === null ? null : formatRfc2822(new Date(t.date_fired)),
+      date_updated: formatRfc2822(new Date(t.date_updated)),
+      friendly_name: t.friendly_name,
+      recurring: t.recurring,
+      sid: t.sid,
+      trigger_by: t.trigger_by,
+      trigger_value: formatScaled(t.trigger_value),
+      uri: `${base}/Usage/Triggers/${t.sid}.json`,
+      usage_category: t.usage_category,
+      usage_record_uri: `${base}/Usage/Records.json?Category=${encodeURIComponent(t.usage_category)}`,
+    };
+  }
+
+  // ---- persistence ----
+
+  snapshot(): StoreSnapshot {
+    const usage: StoreSnapshot['usage'] = {};
+    for (const [acct, cats] of this.usage) {
+      const o: Record<string, Record<string, Totals>> = (usage[acct] = {});
+      for (const [cat, buckets] of cats) o[cat] = Object.fromEntries(buckets);
+    }
+    return {
+      version: 1,
+      clockOffsetMs: this.clockOffsetMs,
+      accounts: [...this.accounts.values()],
+      apiKeys: [...this.apiKeys.values()],
+      triggers: [...this.triggers.values()],
+      usage,
+    };
+  }
+
+  /** Replaces the state with a snapshot (already shape-checked by state.ts). */
+  restore(s: StoreSnapshot): void {
+    this.clockOffsetMs = s.clockOffsetMs;
+    for (const a of s.accounts) this.accounts.set(a.sid, { ...a });
+    for (const k of s.apiKeys) this.apiKeys.set(k.sid, { ...k });
+    for (const t of s.triggers) {
+      const rec = { ...t };
+      this.triggers.set(rec.sid, rec);
+      this.insertSorted(rec);
+    }
+    for (const [acct, cats] of Object.entries(s.usage)) {
+      const m = new Map<string, Map<string, Totals>>();
+      for (const [cat, buckets] of Object.entries(cats)) {
+        m.set(cat, new Map(Object.entries(buckets).map(([k, v]) => [k, [v[0], v[1], v[2]] as Totals])));
+      }
+      this.usage.set(acct, m);
+    }
+  }
+}
+
+/** List order: date_created, then SID. */
+export function compareTriggers(a: TriggerRecord, b: TriggerRecord): number {
+  if (a.date_created !== b.date_created) return a.date_created - b.date_created;
+  return a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0;
+}
