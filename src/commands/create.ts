@@ -1,0 +1,106 @@
+import type { UsageTrigger } from '../api/types.js';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import {
+  parseCallbackMethod,
+  parseCallbackUrl,
+  parseCategory,
+  parseEnum,
+  parseFriendlyName,
+  parseTriggerValue,
+  RECURRING,
+  str,
+  TRIGGER_BY,
+} from './flags.js';
+
+export interface CreateOptions {
+  category?: string;
+  value?: string;
+  callbackUrl?: string;
+  callbackMethod?: 'GET' | 'POST';
+  triggerBy?: (typeof TRIGGER_BY)[number];
+  recurring?: (typeof RECURRING)[number];
+  friendlyName?: string;
+  /** True when --allow-unknown-category let an unknown category through. */
+  unknownCategory?: boolean;
+  interactive: boolean;
+}
+
+/** The required flags of create, as the user types them. */
+export const CREATE_REQUIRED = [
+  ['category', '--category'],
+  ['value', '--value'],
+  ['callbackUrl', '--callback-url'],
+] as const;
+
+/** Reads and checks create's flags. Missing required flags are not an error here (the wizard may ask). */
+export function parseCreateOptions(raw: Record<string, unknown>): CreateOptions {
+  const o: CreateOptions = { interactive: raw.interactive === true };
+  const category = str(raw, 'category');
+  if (category !== undefined) {
+    const c = parseCategory('--category', category, raw.allowUnknownCategory === true);
+    o.category = c.category;
+    if (!c.known) o.unknownCategory = true;
+  }
+  const value = str(raw, 'value');
+  if (value !== undefined) o.value = parseTriggerValue('--value', value);
+  const url = str(raw, 'callbackUrl');
+  if (url !== undefined) o.callbackUrl = parseCallbackUrl('--callback-url', url);
+  const method = str(raw, 'callbackMethod');
+  if (method !== undefined) o.callbackMethod = parseCallbackMethod('--callback-method', method);
+  const by = str(raw, 'triggerBy');
+  if (by !== undefined) o.triggerBy = parseEnum('--trigger-by', by, TRIGGER_BY);
+  const rec = str(raw, 'recurring');
+  if (rec !== undefined) o.recurring = parseEnum('--recurring', rec, RECURRING);
+  const name = str(raw, 'friendlyName');
+  if (name !== undefined) o.friendlyName = parseFriendlyName('--friendly-name', name);
+  return o;
+}
+
+/** The flags still missing, e.g. ["--value", "--callback-url"]. */
+export function missingCreateFlags(o: CreateOptions): string[] {
+  return CREATE_REQUIRED.filter(([k]) => o[k] === undefined).map(([, flag]) => flag);
+}
+
+/** The create request body with Twilio's parameter names, only for fields that were given. */
+export function buildForm(o: CreateOptions): URLSearchParams {
+  const f = new URLSearchParams();
+  if (o.callbackUrl !== undefined) f.set('CallbackUrl', o.callbackUrl);
+  if (o.value !== undefined) f.set('TriggerValue', o.value);
+  if (o.category !== undefined) f.set('UsageCategory', o.category);
+  if (o.callbackMethod !== undefined) f.set('CallbackMethod', o.callbackMethod);
+  if (o.friendlyName !== undefined) f.set('FriendlyName', o.friendlyName);
+  if (o.recurring !== undefined) f.set('Recurring', o.recurring);
+  if (o.triggerBy !== undefined) f.set('TriggerBy', o.triggerBy);
+  return f;
+}
+
+/** Quotes a word for a POSIX shell only when it needs it. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The one-line command that sends the same request (printed after the wizard). */
+export function equivalentCommand(o: CreateOptions): string {
+  const parts = ['utrig', 'create'];
+  const add = (flag: string, v: string | undefined) => {
+    if (v !== undefined) parts.push(flag, shellQuote(v));
+  };
+  add('--category', o.category);
+  add('--value', o.value);
+  add('--callback-url', o.callbackUrl);
+  add('--callback-method', o.callbackMethod);
+  add('--trigger-by', o.triggerBy);
+  add('--recurring', o.recurring);
+  add('--friendly-name', o.friendlyName);
+  if (o.unknownCategory) parts.push('--allow-unknown-category');
+  return parts.join(' ');
+}
+
+/** Sends the create request. */
+export async function run(deps: Deps, o: CreateOptions): Promise<UsageTrigger> {
+  const missing = missingCreateFlags(o);
+  if (missing.length > 0) throw new UsageError(`missing required flag${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  const client = await deps.client();
+  return client.createTrigger(buildForm(o));
+}

@@ -1,0 +1,59 @@
+import type { UsageTrigger } from '../api/types.js';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import { parseCategory, parseEnum, parseIntFlag, RECURRING, str, TRIGGER_BY } from './flags.js';
+
+export const MAX_PAGE_SIZE = 1000;
+/** An account holds at most 1,000 triggers; --limit beyond that is still accepted for paging tests and subaccount growth. */
+const LIMIT_MAX = 1_000_000;
+
+export interface ListOptions {
+  category?: string;
+  recurring?: (typeof RECURRING)[number];
+  triggerBy?: (typeof TRIGGER_BY)[number];
+  limit?: number;
+  pageSize: number;
+}
+
+/** Reads and checks list's flags. */
+export function parseListOptions(raw: Record<string, unknown>): ListOptions {
+  const limitRaw = str(raw, 'limit');
+  if (limitRaw !== undefined && raw.all === true) throw new UsageError('--limit and --all contradict each other: give one of them');
+  const limit = limitRaw === undefined ? undefined : parseIntFlag('--limit', limitRaw, 1, LIMIT_MAX);
+  const psRaw = str(raw, 'pageSize');
+  const pageSize =
+    psRaw === undefined ? Math.min(limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE) : parseIntFlag('--page-size', psRaw, 1, MAX_PAGE_SIZE);
+  const o: ListOptions = { pageSize };
+  if (limit !== undefined) o.limit = limit;
+  const category = str(raw, 'category');
+  if (category !== undefined) o.category = parseCategory('--category', category, raw.allowUnknownCategory === true).category;
+  const rec = str(raw, 'recurring');
+  if (rec !== undefined) o.recurring = parseEnum('--recurring', rec, RECURRING);
+  const by = str(raw, 'triggerBy');
+  if (by !== undefined) o.triggerBy = parseEnum('--trigger-by', by, TRIGGER_BY);
+  return o;
+}
+
+/** The list query with Twilio's parameter names. */
+export function buildQuery(o: ListOptions): URLSearchParams {
+  const q = new URLSearchParams();
+  if (o.category !== undefined) q.set('UsageCategory', o.category);
+  if (o.recurring !== undefined) q.set('Recurring', o.recurring);
+  if (o.triggerBy !== undefined) q.set('TriggerBy', o.triggerBy);
+  q.set('PageSize', String(o.pageSize));
+  return q;
+}
+
+/** Streams triggers page by page, stopping after --limit. */
+export async function* run(deps: Deps, o: ListOptions): AsyncGenerator<UsageTrigger> {
+  const client = await deps.client();
+  let n = 0;
+  for await (const page of client.listTriggerPages(buildQuery(o))) {
+    for (const t of page.usage_triggers ?? []) {
+      if (o.limit !== undefined && n >= o.limit) return;
+      n++;
+      yield t;
+    }
+    if (o.limit !== undefined && n >= o.limit) return;
+  }
+}

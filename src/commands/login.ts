@@ -1,0 +1,114 @@
+import { ApiClient } from '../api/client.js';
+import { resolveBaseUrl } from '../api/base-url.js';
+import { ACCOUNT_SID_RE, API_KEY_SID_RE } from '../api/types.js';
+import type { Profile } from '../config/store.js';
+import { LOCAL_PROFILE, type Deps } from '../deps.js';
+import { AuthError, UsageError } from '../errors.js';
+import { ask, loadPrompts, promptContext, readSecretFromStdin } from '../prompt.js';
+import { str } from './flags.js';
+
+export interface LoginOptions {
+  profile: string;
+  accountSid?: string;
+  apiKey?: string;
+  authTokenStdin: boolean;
+  apiSecretStdin: boolean;
+}
+
+const PROFILE_NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Checks a profile name. */
+export function parseProfileName(flag: string, v: string): string {
+  if (!PROFILE_NAME_RE.test(v)) throw new UsageError(`${flag} "${v}" is not a profile name: use letters, digits, ".", "_" or "-"`);
+  if (v === LOCAL_PROFILE) throw new UsageError(`${flag} local is reserved for the built-in emulator: choose another name`);
+  return v;
+}
+
+/** Reads login's flags. */
+export function parseLoginOptions(raw: Record<string, unknown>): LoginOptions {
+  const o: LoginOptions = {
+    profile: parseProfileName('--profile', str(raw, 'profile') ?? 'default'),
+    authTokenStdin: raw.authTokenStdin === true,
+    apiSecretStdin: raw.apiSecretStdin === true,
+  };
+  const sid = str(raw, 'accountSid');
+  if (sid !== undefined) {
+    if (!ACCOUNT_SID_RE.test(sid)) throw new UsageError(`--account-sid "${sid}" is not an account SID: expected AC followed by 32 hex digits`);
+    o.accountSid = sid;
+  }
+  const key = str(raw, 'apiKey');
+  if (key !== undefined) {
+    if (!API_KEY_SID_RE.test(key)) throw new UsageError(`--api-key "${key}" is not an API key SID: expected SK followed by 32 hex digits`);
+    o.apiKey = key;
+  }
+  if (o.authTokenStdin && (o.apiKey || o.apiSecretStdin)) {
+    throw new UsageError('--auth-token-stdin cannot be combined with --api-key/--api-secret-stdin: log in with one or the other');
+  }
+  if (o.apiSecretStdin && !o.apiKey) throw new UsageError('--api-secret-stdin needs --api-key SK…');
+  if (o.apiKey && !o.apiSecretStdin) throw new UsageError('--api-key needs --api-secret-stdin (the secret is read from standard input, never a flag)');
+  return o;
+}
+
+/** Gathers the credentials (stdin or prompts), verifies them against the API, and saves the profile. */
+export async function run(deps: Deps, o: LoginOptions): Promise<{ profile: string; accountSid: string; path: string; friendlyName: string }> {
+  let p: Profile;
+  if (o.authTokenStdin || o.apiSecretStdin) {
+    if (!o.accountSid) throw new UsageError('missing --account-sid AC…: the account to log in to');
+    const secret = await readSecretFromStdin(deps.io);
+    if (!secret) throw new UsageError(`nothing on standard input: pipe the ${o.apiKey ? 'API secret' : 'auth token'} in`);
+    p = o.apiKey ? { accountSid: o.accountSid, apiKey: o.apiKey, apiSecret: secret } : { accountSid: o.accountSid, authToken: secret };
+  } else if (deps.canPrompt) {
+    p = await promptCredentials(deps, o);
+  } else {
+    throw new UsageError('login needs a terminal to ask, or --account-sid AC… with --auth-token-stdin (or --api-key SK… --api-secret-stdin)', {
+      hint: 'example: printf %s "$TOKEN" | utrig login --account-sid AC… --auth-token-stdin',
+    });
+  }
+  const client = new ApiClient({
+    baseUrl: resolveBaseUrl(deps.env),
+    credentials: { accountSid: p.accountSid, username: p.apiKey ?? p.accountSid, password: (p.apiKey ? p.apiSecret : p.authToken) ?? '' },
+    userAgent: `utrig/${deps.version} (node ${process.versions.node}; ${process.platform})`,
+    timeoutMs: deps.globals.timeout * 1000,
+    trace: deps.globals.verbose ? (line) => deps.io.stderr.write(`${line}\n`) : undefined,
+  });
+  let account: Record<string, unknown>;
+  try {
+    account = await client.fetchAccount(p.accountSid);
+  } catch (err) {
+    if (err instanceof AuthError || (err as { exitCode?: number }).exitCode === 4) {
+      throw new AuthError(`Twilio did not accept these credentials for ${p.accountSid}; nothing was saved`, {
+        cause: err,
+        hint: 'check the account SID and the token (or API key and secret) in the Twilio console',
+      });
+    }
+    throw err;
+  }
+  const store = await deps.config();
+  store.saveProfile(o.profile, p, true);
+  return { profile: o.profile, accountSid: p.accountSid, path: store.path, friendlyName: String(account.friendly_name ?? '') };
+}
+
+async function promptCredentials(deps: Deps, o: LoginOptions): Promise<Profile> {
+  const { input, password, select } = await loadPrompts();
+  const ctx = promptContext(deps.io);
+  const accountSid =
+    o.accountSid ??
+    (await ask(input({ message: 'Account SID', validate: (v) => ACCOUNT_SID_RE.test(v.trim()) || 'expected AC followed by 32 hex digits' }, ctx))).trim();
+  const kind = o.apiKey
+    ? 'key'
+    : await ask(
+        select(
+          { message: 'Authenticate with', choices: [{ name: 'Auth token', value: 'token' }, { name: 'API key and secret', value: 'key' }] },
+          ctx,
+        ),
+      );
+  if (kind === 'token') {
+    const authToken = await ask(password({ message: 'Auth token', mask: '*', validate: (v) => v.trim().length > 0 || 'required' }, ctx));
+    return { accountSid, authToken: authToken.trim() };
+  }
+  const apiKey =
+    o.apiKey ??
+    (await ask(input({ message: 'API key SID', validate: (v) => API_KEY_SID_RE.test(v.trim()) || 'expected SK followed by 32 hex digits' }, ctx))).trim();
+  const apiSecret = await ask(password({ message: 'API secret', mask: '*', validate: (v) => v.trim().length > 0 || 'required' }, ctx));
+  return { accountSid, apiKey, apiSecret: apiSecret.trim() };
+}

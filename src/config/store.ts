@@ -1,0 +1,91 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { AuthError } from '../errors.js';
+
+/** One stored set of credentials. Secrets live only here and in memory. */
+export interface Profile {
+  accountSid: string;
+  authToken?: string;
+  apiKey?: string;
+  apiSecret?: string;
+}
+
+interface ConfigShape {
+  activeProfile?: string;
+  profiles: Record<string, Profile>;
+}
+
+/** Where utrig keeps its config: UTRIG_CONFIG_DIR, else $XDG_CONFIG_HOME/utrig, else ~/.config/utrig. */
+export function configDir(env: NodeJS.ProcessEnv): string {
+  if (env.UTRIG_CONFIG_DIR) return env.UTRIG_CONFIG_DIR;
+  const base = env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  return join(base, 'utrig');
+}
+
+/** Creates the config directory with mode 0700 (and tightens an existing one). */
+export function ensureConfigDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/** Profiles and credentials in <configDir>/config.json, mode 0600. */
+export class ConfigStore {
+  private constructor(private readonly conf: import('conf').default<ConfigShape>, readonly path: string) {}
+
+  /** Opens (creating when needed) the config in dir. conf is loaded lazily: it is not needed for env credentials. */
+  static async open(dir: string): Promise<ConfigStore> {
+    ensureConfigDir(dir);
+    const { default: Conf } = await import('conf');
+    try {
+      const conf = new Conf<ConfigShape>({
+        cwd: dir,
+        configName: 'config',
+        configFileMode: 0o600,
+        defaults: { profiles: {} },
+        clearInvalidConfig: false,
+      });
+      return new ConfigStore(conf, conf.path);
+    } catch (err) {
+      throw new AuthError(`cannot read the config in ${dir}: ${(err as Error).message}`, {
+        cause: err,
+        hint: `fix or move aside ${join(dir, 'config.json')}, then run \`utrig login\``,
+      });
+    }
+  }
+
+  profiles(): Record<string, Profile> {
+    return this.conf.get('profiles') ?? {};
+  }
+
+  activeProfile(): string | undefined {
+    return this.conf.get('activeProfile');
+  }
+
+  getProfile(name: string): Profile | undefined {
+    return this.profiles()[name];
+  }
+
+  saveProfile(name: string, p: Profile, makeActive: boolean): void {
+    const all = { ...this.profiles(), [name]: p };
+    this.conf.set('profiles', all);
+    if (makeActive || !this.activeProfile()) this.conf.set('activeProfile', name);
+  }
+
+  removeProfile(name: string): boolean {
+    const all = { ...this.profiles() };
+    if (!(name in all)) return false;
+    delete all[name];
+    this.conf.set('profiles', all);
+    if (this.activeProfile() === name) {
+      const next = Object.keys(all)[0];
+      if (next) this.conf.set('activeProfile', next);
+      else this.conf.delete('activeProfile');
+    }
+    return true;
+  }
+
+  useProfile(name: string): void {
+    this.conf.set('activeProfile', name);
+  }
+}

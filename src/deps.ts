@@ -1,0 +1,168 @@
+import { join } from 'node:path';
+import { resolveBaseUrl } from './api/base-url.js';
+import { ApiClient, type Credentials } from './api/client.js';
+import { ACCOUNT_SID_RE } from './api/types.js';
+import { configDir, ConfigStore } from './config/store.js';
+import { AuthError, UsageError } from './errors.js';
+import type { IO } from './io.js';
+import { Messages } from './output/messages.js';
+
+/** The global flags, typed. */
+export interface GlobalOptions {
+  profile?: string | undefined;
+  local: boolean;
+  accountSid?: string | undefined;
+  output?: string | undefined;
+  json: boolean;
+  fields?: string | undefined;
+  verbose: boolean;
+  /** Seconds. */
+  timeout: number;
+  input: boolean;
+}
+
+/** What every command receives: IO, flags, and lazily built collaborators. */
+export interface Deps {
+  io: IO;
+  env: NodeJS.ProcessEnv;
+  globals: GlobalOptions;
+  messages: Messages;
+  version: string;
+  /** True when a person can answer a prompt: stdin and stdout are terminals and --no-input is absent. */
+  canPrompt: boolean;
+  /** The API client for the chosen credentials (starts the embedded emulator for --local). */
+  client(): Promise<ApiClient>;
+  /** The config store (profiles). */
+  config(): Promise<ConfigStore>;
+  /** Where the credentials came from, for messages ("profile default", "environment", "local emulator"). */
+  source(): Promise<string>;
+  /** Work to finish before exit (closing the embedded emulator). */
+  cleanup: (() => Promise<void>)[];
+}
+
+export const LOCAL_PROFILE = 'local';
+
+/** True when the local emulator is wanted: --local, --profile local or UTRIG_PROFILE=local. */
+export function wantsLocal(g: GlobalOptions, env: NodeJS.ProcessEnv): boolean {
+  return g.local || g.profile === LOCAL_PROFILE || (!g.profile && env.UTRIG_PROFILE === LOCAL_PROFILE);
+}
+
+interface Resolved {
+  baseUrl: string;
+  credentials: Credentials;
+  source: string;
+}
+
+/** Builds the Deps of one run. */
+export function buildDeps(io: IO, env: NodeJS.ProcessEnv, globals: GlobalOptions, version: string): Deps {
+  let store: Promise<ConfigStore> | undefined;
+  let resolved: Promise<Resolved> | undefined;
+  let client: ApiClient | undefined;
+  const messages = new Messages(io);
+  const deps: Deps = {
+    io,
+    env,
+    globals,
+    messages,
+    version,
+    canPrompt: io.stdinIsTTY && io.stdoutIsTTY && globals.input,
+    cleanup: [],
+    config: () => (store ??= ConfigStore.open(configDir(env))),
+    source: async () => (await (resolved ??= resolve(deps))).source,
+    async client() {
+      if (client) return client;
+      const r = await (resolved ??= resolve(deps));
+      client = new ApiClient({
+        baseUrl: r.baseUrl,
+        credentials: r.credentials,
+        userAgent: `utrig/${version} (node ${process.versions.node}; ${process.platform})`,
+        timeoutMs: globals.timeout * 1000,
+        trace: globals.verbose ? (line) => io.stderr.write(`${line}\n`) : undefined,
+      });
+      return client;
+    },
+  };
+  return deps;
+}
+
+function subaccount(g: GlobalOptions, own: string): string {
+  if (g.accountSid === undefined) return own;
+  if (!ACCOUNT_SID_RE.test(g.accountSid)) {
+    throw new UsageError(`--account-sid "${g.accountSid}" is not an account SID: expected AC followed by 32 hex digits`);
+  }
+  return g.accountSid;
+}
+
+async function resolve(deps: Deps): Promise<Resolved> {
+  const { globals: g, env } = deps;
+  if (wantsLocal(g, env)) {
+    const dir = configDir(env);
+    const { ensureConfigDir } = await import('./config/store.js');
+    ensureConfigDir(dir);
+    const statePath = join(dir, 'local-emulator.json');
+    const { startEmulator } = await import('./emulator/server.js');
+    const emu = await startEmulator({ statePath });
+    deps.cleanup.push(() => emu.close());
+    deps.messages.note(`using the local emulator (state in ${statePath})`);
+    return {
+      baseUrl: emu.url,
+      credentials: { accountSid: subaccount(g, emu.accountSid), username: emu.accountSid, password: emu.authToken },
+      source: 'the local emulator',
+    };
+  }
+  const baseUrl = resolveBaseUrl(env);
+  if (!g.profile) {
+    const fromEnv = envCredentials(env);
+    if (fromEnv) return { baseUrl, credentials: { ...fromEnv, accountSid: subaccount(g, fromEnv.accountSid) }, source: 'environment' };
+  }
+  const store = await deps.config();
+  const name = g.profile ?? env.UTRIG_PROFILE ?? store.activeProfile();
+  if (!name) {
+    throw new AuthError('no credentials: no profile is stored and TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set', {
+      hint: 'run `utrig login`, set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or try `utrig --local …` against the built-in emulator',
+    });
+  }
+  const p = store.getProfile(name);
+  if (!p) {
+    const known = Object.keys(store.profiles());
+    throw new AuthError(`no profile named "${name}"`, {
+      hint: known.length > 0 ? `known profiles: ${known.join(', ')}, and local` : 'run `utrig login` to create one',
+    });
+  }
+  const password = p.apiKey ? p.apiSecret : p.authToken;
+  if (!password) throw new AuthError(`profile "${name}" has no secret stored`, { hint: `run \`utrig login --profile ${name}\`` });
+  return {
+    baseUrl,
+    credentials: { accountSid: subaccount(g, p.accountSid), username: p.apiKey ?? p.accountSid, password },
+    source: `profile ${name}`,
+  };
+}
+
+/** Credentials from Twilio's usual environment variables, if complete. */
+export function envCredentials(env: NodeJS.ProcessEnv): Credentials | undefined {
+  const sid = env.TWILIO_ACCOUNT_SID;
+  if (env.TWILIO_API_KEY && env.TWILIO_API_SECRET) {
+    if (!sid) {
+      throw new AuthError('TWILIO_API_KEY is set but TWILIO_ACCOUNT_SID is not: an API key needs the account it belongs to', {
+        hint: 'export TWILIO_ACCOUNT_SID=AC…',
+      });
+    }
+    return { accountSid: sid, username: env.TWILIO_API_KEY, password: env.TWILIO_API_SECRET };
+  }
+  if (sid && env.TWILIO_AUTH_TOKEN) return { accountSid: sid, username: sid, password: env.TWILIO_AUTH_TOKEN };
+  return undefined;
+}
+
+/** The state of one CLI run, shared by main and the actions. */
+export interface Run {
+  io: IO;
+  env: NodeJS.ProcessEnv;
+  deps?: Deps;
+  /** Set by foreground commands (emulator, listen): Ctrl-C stops them cleanly instead of exiting 130. */
+  foreground?: AbortController;
+}
+
+/** Wraps an action: parses the global flags, builds Deps, then calls fn with the command's raw options and arguments. */
+export type WithDeps = (
+  fn: (deps: Deps, raw: Record<string, unknown>, args: string[], cmd: import('commander').Command) => Promise<void>,
+) => (...params: unknown[]) => Promise<void>;

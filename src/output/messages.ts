@@ -1,0 +1,41 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { IO } from '../io.js';
+
+/** A chalk instance at the IO's colour level (never chalk's global default). */
+export function chalkFor(io: IO): ChalkInstance {
+  return new Chalk({ level: io.colorLevel });
+}
+
+/** A chalk instance for stderr: coloured only when stderr is a terminal too. */
+export function stderrChalk(io: IO): ChalkInstance {
+  return new Chalk({ level: io.stderrIsTTY || io.env.FORCE_COLOR ? io.colorLevel : 0 });
+}
+
+/** Human messages; all of them go to stderr. */
+export class Messages {
+  private readonly c: ChalkInstance;
+  constructor(private readonly io: IO, private readonly quiet = false) {
+    this.c = stderrChalk(io);
+  }
+
+  /** A success note, e.g. "✓ Created UT…". */
+  success(text: string): void {
+    if (!this.quiet) this.io.stderr.write(`${this.c.green('✓')} ${text}\n`);
+  }
+
+  /** A neutral note. */
+  note(text: string): void {
+    if (!this.quiet) this.io.stderr.write(`${this.c.dim(text)}\n`);
+  }
+
+  /** A warning that does not stop the command. */
+  warn(text: string): void {
+    this.io.stderr.write(`${this.c.yellow('warning:')} ${text}\n`);
+  }
+
+  /** The one error line main prints. */
+  error(text: string, hint?: string): void {
+    this.io.stderr.write(`${this.c.red('error:')} ${text}\n`);
+    if (hint) this.io.stderr.write(`${this.c.dim(hint)}\n`);
+  }
+}
