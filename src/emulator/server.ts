@@ -36,6 +36,8 @@ export interface EmulatorStartOptions {
   callbackTimeoutMs?: number;
   /** called for every callback attempt */
   onDelivery?: (d: Delivery) => void;
+  /** latency added to every API request from the start (like POST /emulator/faults LatencyMs) */
+  latencyMs?: number;
   /** called for every /2010-04-01 request once answered */
   onRequest?: (r: RequestLogEntry) => void;
 }
@@ -178,7 +180,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   const requests: RequestLogEntry[] = [];
   const deliveries: Delivery[] = [];
   const pending = new Set<Promise<unknown>>();
-  let faults: Faults = { ...NO_FAULTS };
+  let faults: Faults = { ...NO_FAULTS, latencyMs: opts.latencyMs ?? 0 };
   const isoNow = (): string => new Date(store.nowMs()).toISOString();
 
   store.onFire = (e: FireEvent) => {

@@ -1,0 +1,157 @@
+import { isIP } from 'node:net';
+import { request } from 'undici';
+import type { IO } from '../io.js';
+import { ApiError, NetworkError, UsageError } from '../errors.js';
+
+/** Flags of `utrig emulator`, parsed. */
+export interface EmulatorCommandOptions {
+  port: number;
+  host: string;
+  state?: string;
+  accountSid?: string;
+  authToken?: string;
+  subaccounts?: number;
+  latencyMs?: number;
+}
+
+function str(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  return String(v);
+}
+
+function intFlag(flag: string, v: unknown, min: number, max: number): number | undefined {
+  const s = str(v);
+  if (s === undefined) return undefined;
+  if (!/^\d+$/.test(s.trim()) || Number(s) < min || Number(s) > max) {
+    throw new UsageError(`${flag} "${s}" must be an integer from ${min} to ${max}`);
+  }
+  return Number(s);
+}
+
+/** Reads commander's raw values for `utrig emulator`; throws UsageError naming the flag. */
+export function parseEmulatorOptions(raw: Record<string, unknown>): EmulatorCommandOptions {
+  const opts: EmulatorCommandOptions = {
+    port: intFlag('--port', raw.port, 0, 65535) ?? 4010,
+    host: str(raw.host) ?? '127.0.0.1',
+  };
+  if (opts.host.trim() === '') throw new UsageError('--host must be an address or host name such as 127.0.0.1');
+  const state = str(raw.state);
+  if (state !== undefined) {
+    if (state.trim() === '') throw new UsageError('--state must be a file path such as ./emulator.json');
+    opts.state = state;
+  }
+  const accountSid = str(raw.accountSid);
+  if (accountSid !== undefined) {
+    if (!/^AC[0-9a-f]{32}$/i.test(accountSid)) throw new UsageError(`--account-sid "${accountSid}" must be AC followed by 32 hex digits`);
+    opts.accountSid = accountSid;
+  }
+  const authToken = str(raw.authToken);
+  if (authToken !== undefined) {
+    if (!/^\S{8,}$/.test(authToken)) throw new UsageError('--auth-token must be at least 8 characters without spaces');
+    opts.authToken = authToken;
+  }
+  const subaccounts = intFlag('--subaccounts', raw.subaccounts, 0, 1000);
+  if (subaccounts !== undefined) opts.subaccounts = subaccounts;
+  const latency = intFlag('--latency', raw.latencyMs ?? raw.latency, 0, 600_000);
+  if (latency !== undefined) opts.latencyMs = latency;
+  return opts;
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const h = host.replace(/^\[|\]$/g, '');
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1';
+  return false;
+}
+
+/** Runs the emulator until `signal` aborts, printing the env to use and one line per request and callback. */
+export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions, signal: AbortSignal): Promise<void> {
+  const { startEmulator } = await import('../emulator/server.js');
+  if (!isLoopback(opts.host)) {
+    io.stderr.write(`warning: listening on ${opts.host}, not a loopback address: anyone who can reach it can use the test credentials\n`);
+  }
+  const em = await startEmulator({
+    port: opts.port,
+    host: opts.host,
+    statePath: opts.state,
+    accountSid: opts.accountSid,
+    authToken: opts.authToken,
+    subaccounts: opts.subaccounts,
+    latencyMs: opts.latencyMs,
+    onRequest: (r) => io.stdout.write(`${r.method} ${r.path} ${r.status === 0 ? 'dropped' : r.status}\n`),
+    onDelivery: (d) =>
+      io.stdout.write(`callback attempt ${d.attempt} → ${d.method} ${d.url} ${d.status ?? d.error ?? 'failed'} (${d.trigger_sid})\n`),
+  });
+  try {
+    io.stderr.write(`utrig emulator listening on ${em.url}${opts.state ? ` (state: ${opts.state})` : ' (state in memory)'}\n`);
+    if (em.subaccountSids.length > 0) io.stderr.write(`subaccounts: ${em.subaccountSids.join(' ')}\n`);
+    io.stderr.write('paste into another shell:\n');
+    // these are the emulator's own test credentials, never real ones, so printing them is safe
+    io.stdout.write(`export UTRIG_API_URL=${em.url}\nexport TWILIO_ACCOUNT_SID=${em.accountSid}\nexport TWILIO_AUTH_TOKEN=${em.authToken}\n`);
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  } finally {
+    await em.close();
+    io.stderr.write('emulator stopped\n');
+  }
+}
+
+async function controlCall(baseUrl: string, method: 'GET' | 'POST', path: string, form?: Record<string, string | undefined>): Promise<unknown> {
+  const url = baseUrl.replace(/\/+$/, '') + path;
+  let body: string | undefined;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (form) {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(form)) if (v !== undefined) p.set(k, v);
+    body = p.toString();
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  let status: number;
+  let text: string;
+  try {
+    const res = await request(url, { method, headers, body, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    status = res.statusCode;
+    text = await res.body.text();
+  } catch (err) {
+    throw new NetworkError(`cannot reach the emulator at ${baseUrl}: ${err instanceof Error ? err.message : String(err)}`, {
+      hint: 'start it with: utrig emulator',
+      cause: err,
+    });
+  }
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (status < 200 || status >= 300) {
+    const e = (json ?? {}) as { message?: string; code?: number; more_info?: string };
+    throw new ApiError(`emulator ${method} ${path} failed: ${e.message ?? `HTTP ${status}`}`, { status, code: e.code, moreInfo: e.more_info });
+  }
+  return json;
+}
+
+/** POST /emulator/usage: adds usage to a category; returns the new all-time totals. */
+export async function postUsage(
+  baseUrl: string,
+  fields: { accountSid: string; category: string; count?: string; usage?: string; price?: string },
+): Promise<unknown> {
+  return controlCall(baseUrl, 'POST', '/emulator/usage', {
+    AccountSid: fields.accountSid,
+    Category: fields.category,
+    Count: fields.count,
+    Usage: fields.usage,
+    Price: fields.price,
+  });
+}
+
+/** POST /emulator/clock: sets (now, ISO 8601) or advances (seconds) the virtual clock. */
+export async function setClock(baseUrl: string, fields: { now?: string; advance?: string }): Promise<unknown> {
+  return controlCall(baseUrl, 'POST', '/emulator/clock', { Now: fields.now, Advance: fields.advance });
+}
+
+/** GET /emulator/deliveries: every callback attempt so far. */
+export async function getDeliveries(baseUrl: string): Promise<unknown[]> {
+  const res = await controlCall(baseUrl, 'GET', '/emulator/deliveries');
+  return Array.isArray(res) ? res : [];
+}
