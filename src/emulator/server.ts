@@ -453,13 +453,15 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
         const count = num('Count', 0, 1_000_000);
         const retryAfter = num('RetryAfter', 0, 86_400);
         const latency = num('LatencyMs', 0, 600_000);
-        if (status !== undefined) next.status = status;
-        if (retryAfter !== undefined) next.retryAfter = retryAfter;
         if (latency !== undefined) next.latencyMs = latency;
-        if (form.Method !== undefined) next.method = form.Method === '' ? null : form.Method.toUpperCase();
-        if (form.Drop !== undefined) next.drop = form.Drop === 'true';
-        if (count !== undefined) next.count = count;
-        else if (status !== undefined || next.drop) next.count = Math.max(next.count, 1);
+        if (status !== undefined || form.Drop !== undefined) {
+          // a Status or Drop defines a new fault rule; LatencyMs stays until DELETE
+          next.drop = form.Drop === 'true';
+          next.status = status ?? null;
+          next.retryAfter = retryAfter ?? null;
+          next.method = form.Method ? form.Method.toUpperCase() : null;
+          next.count = count ?? 1;
+        } else if (count !== undefined) next.count = count;
         faults = next;
         return { status: 200, body: faults };
       }
