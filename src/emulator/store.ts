@@ -135,8 +135,15 @@ function bucketKeys(ms: number): [string, string, string, string] {
   return ['all', `y${y}`, `m${m}`, `d${m}-${pad(d.getUTCDate())}`];
 }
 
+let lastKeysMs = NaN;
+let lastKeys: [string, string, string, string] = ['all', '', '', ''];
 function periodKey(recurring: Recurring | null, ms: number): string {
-  const keys = bucketKeys(ms);
+  // listing or evaluating many triggers asks for the same instant again and again
+  if (ms !== lastKeysMs) {
+    lastKeys = bucketKeys(ms);
+    lastKeysMs = ms;
+  }
+  const keys = lastKeys;
   switch (recurring) {
     case 'yearly':
       return keys[1];
@@ -526,15 +533,16 @@ export class Store {
 
   triggerJson(t: TriggerRecord, ms: number = this.nowMs()): TriggerJson {
     const base = `/${API_VERSION}/Accounts/${t.account_sid}`;
+    const fmt = cachedRfc2822;
     return {
       account_sid: t.account_sid,
       api_version: API_VERSION,
       callback_method: t.callback_method,
       callback_url: t.callback_url,
       current_value: formatScaled(this.currentValue(t, ms)),
-      date_created: formatRfc2822(new Date(t.date_created)),
-      date_fired: t.date_fired === null ? null : formatRfc2822(new Date(t.date_fired)),
-      date_updated: formatRfc2822(new Date(t.date_updated)),
+      date_created: fmt(t.date_created),
+      date_fired: t.date_fired === null ? null : fmt(t.date_fired),
+      date_updated: fmt(t.date_updated),
       friendly_name: t.friendly_name,
       recurring: t.recurring,
       sid: t.sid,
@@ -582,6 +590,19 @@ export class Store {
       this.usage.set(acct, m);
     }
   }
+}
+
+const rfcCache = new Map<number, string>();
+/** RFC 2822 by whole second, memoised: a page of 1,000 triggers repeats a handful of instants. */
+function cachedRfc2822(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  let s = rfcCache.get(sec);
+  if (s === undefined) {
+    if (rfcCache.size > 10_000) rfcCache.clear();
+    s = formatRfc2822(new Date(sec * 1000));
+    rfcCache.set(sec, s);
+  }
+  return s;
 }
 
 /** List order: date_created, then SID. */
