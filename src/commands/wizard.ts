@@ -1,22 +1,305 @@
+import { emitKeypressEvents } from 'node:readline';
+import type { UsageTrigger } from '../api/types.js';
+import { CATEGORIES } from '../categories.js';
+import { categoryGroup } from '../category-groups.js';
 import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
-import type { CreateOptions } from './create.js';
+import { CancelledError, UsageError } from '../errors.js';
+import { stderrChalk } from '../output/messages.js';
+import { ask, loadPrompts, promptContext, type Prompts } from '../prompt.js';
+import { matchesCategory } from './categories.js';
+import { equivalentCommand, type CreateOptions } from './create.js';
+import {
+  FRIENDLY_NAME_MAX,
+  parseCallbackMethod,
+  parseCallbackUrl,
+  parseFriendlyName,
+  parseTriggerValue,
+  RECURRING,
+  TRIGGER_BY,
+} from './flags.js';
 import type { UpdateOptions } from './update.js';
 
-/** Asks for what create is missing, starting from the flags given. */
-export async function runCreateWizard(_deps: Deps, o: CreateOptions): Promise<CreateOptions> {
-  const { missingCreateFlags } = await import('./create.js');
-  const missing = missingCreateFlags(o);
-  if (missing.length > 0) throw new UsageError(`missing required flags ${missing.join(', ')}`);
+type Ctx = ReturnType<typeof promptContext> & { signal: AbortSignal };
+
+/** How long the wizard waits for the category's current usage before asking without it. */
+const USAGE_LOOKUP_MS = 2000;
+const NAME_COLUMN_MAX = 44;
+
+/**
+ * Runs one prompt so that Ctrl-C (inquirer's ExitPromptError) and Escape (our abort) both become a CancelledError.
+ * Escape is read from the same keypress stream inquirer listens to; inquirer itself ignores it.
+ */
+async function prompt<T>(deps: Deps, make: (ctx: Ctx) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const stdin = deps.io.stdin;
+  emitKeypressEvents(stdin);
+  const onKey = (_s: unknown, key: { name?: string } | undefined) => {
+    if (key?.name === 'escape') ac.abort();
+  };
+  stdin.on('keypress', onKey);
+  try {
+    return await ask(make({ ...promptContext(deps.io), signal: ac.signal }));
+  } finally {
+    stdin.off('keypress', onKey);
+  }
+}
+
+/** A validator for inquirer built from one of our flag parsers: true, or the UsageError's text. */
+function validator(check: (v: string) => unknown): (v: string) => true | string {
+  return (v) => {
+    try {
+      check(v);
+      return true;
+    } catch (err) {
+      return err instanceof UsageError ? err.message : String(err);
+    }
+  };
+}
+
+/**
+ * The categories matching a search term, best first: exact, then prefix, then the rest in list order.
+ * Words separated by spaces must all match; "sms-outb" matches as typed or as the words "sms outb".
+ */
+export function searchCategories(term: string | undefined, first?: string): string[] {
+  const t = (term ?? '').trim().toLowerCase();
+  if (t === '') return first && CATEGORIES.includes(first) ? [first, ...CATEGORIES.filter((c) => c !== first)] : [...CATEGORIES];
+  const words = t.split(/\s+/);
+  const split = t.split(/[\s-]+/).filter(Boolean);
+  const hits = CATEGORIES.filter((c) => matchesCategory(c, words) || matchesCategory(c, split));
+  const rank = (c: string) => (c === t ? 0 : c.startsWith(t) || c.startsWith(words[0]!) ? 1 : 2);
+  return hits.map((c, i) => ({ c, i, r: rank(c) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.c);
+}
+
+/** A search choice: the category padded, then its short group label ("sms-outbound  SMS"). */
+export function categoryChoice(c: string, width: number): { value: string; name: string; short: string } {
+  return { value: c, name: `${c.padEnd(width)}  ${categoryGroup(c)}`, short: c };
+}
+
+/** The current count/usage/price of a category, or undefined when the API cannot tell quickly. */
+async function currentUsage(deps: Deps, category: string): Promise<Record<string, unknown> | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), USAGE_LOOKUP_MS);
+  });
+  const lookup = (async () => (await deps.client()).fetchUsageRecord(category))().catch(() => undefined);
+  try {
+    return await Promise.race([lookup, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function recordValue(rec: Record<string, unknown> | undefined, by: string): string | undefined {
+  const v = rec?.[by];
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+}
+
+/** Asks for what create is missing, starting from the flags given; with --interactive asks for every field. */
+export async function runCreateWizard(deps: Deps, given: CreateOptions): Promise<CreateOptions> {
+  const p: Prompts = await loadPrompts();
+  const all = given.interactive;
+  const o: CreateOptions = { ...given };
+  const c = stderrChalk(deps.io);
+
+  if (all || o.category === undefined) {
+    const chosen: string = await prompt(deps, (ctx) =>
+      p.search<string>(
+        {
+          message: 'Usage category (type to filter, e.g. "sms out")',
+          pageSize: 12,
+          source: (term) => {
+            const hits = searchCategories(term, o.category);
+            const width = Math.min(NAME_COLUMN_MAX, Math.max(0, ...hits.map((h) => h.length)));
+            return hits.map((h) => categoryChoice(h, width));
+          },
+        },
+        ctx,
+      ),
+    );
+    if (chosen !== o.category) delete o.unknownCategory;
+    o.category = chosen;
+  }
+  const category = o.category;
+  // Start the lookup now so it overlaps the trigger-by question.
+  const usage = o.value === undefined || all ? currentUsage(deps, category) : Promise.resolve(undefined);
+
+  if (all || o.triggerBy === undefined) {
+    const by = await prompt(deps, (ctx) =>
+      p.select<(typeof TRIGGER_BY)[number]>(
+        {
+          message: 'Trigger by',
+          default: o.triggerBy ?? 'usage',
+          choices: [
+            { value: 'usage', name: 'usage', description: 'the amount used (minutes, messages, …)' },
+            { value: 'count', name: 'count', description: 'the number of items' },
+            { value: 'price', name: 'price', description: 'the price, in the account currency' },
+          ],
+        },
+        ctx,
+      ),
+    );
+    o.triggerBy = by === 'usage' && given.triggerBy === undefined ? undefined : by;
+  }
+  const by = o.triggerBy ?? 'usage';
+
+  if (all || o.value === undefined) {
+    const now = recordValue(await usage, by);
+    const nowText = now === undefined ? '' : `; ${category} ${by} is now ${now}`;
+    const v = await prompt(deps, (ctx) =>
+      p.input(
+        {
+          message: `Trigger value (a number, or +N for N more than now${nowText})`,
+          ...(o.value !== undefined ? { default: o.value } : {}),
+          validate: validator((s) => parseTriggerValue('value', s)),
+        },
+        ctx,
+      ),
+    );
+    o.value = parseTriggerValue('value', v);
+  }
+
+  if (all || o.recurring === undefined) {
+    const choices: { value: string; name: string }[] = [
+      { value: 'once', name: 'once (never resets)' },
+      { value: 'daily', name: 'daily' },
+      { value: 'monthly', name: 'monthly' },
+      { value: 'yearly', name: 'yearly' },
+    ];
+    if (o.recurring === 'alltime') choices.push({ value: 'alltime', name: 'alltime' });
+    const rec = await prompt(deps, (ctx) => p.select<string>({ message: 'Recurring', default: o.recurring ?? 'once', choices }, ctx));
+    if (rec === 'once') delete o.recurring;
+    else o.recurring = rec as (typeof RECURRING)[number];
+  }
+
+  if (all || o.callbackUrl === undefined) {
+    const url = await prompt(deps, (ctx) =>
+      p.input(
+        {
+          message: 'Callback URL (http or https)',
+          ...(o.callbackUrl !== undefined ? { default: o.callbackUrl } : {}),
+          validate: validator((s) => parseCallbackUrl('callback URL', s.trim())),
+        },
+        ctx,
+      ),
+    );
+    o.callbackUrl = parseCallbackUrl('callback URL', url.trim());
+  }
+
+  if (all || o.callbackMethod === undefined) {
+    const m = await prompt(deps, (ctx) =>
+      p.select<'GET' | 'POST'>(
+        {
+          message: 'Callback method',
+          default: o.callbackMethod ?? 'POST',
+          choices: [
+            { value: 'POST', name: 'POST' },
+            { value: 'GET', name: 'GET' },
+          ],
+        },
+        ctx,
+      ),
+    );
+    o.callbackMethod = m === 'POST' && given.callbackMethod === undefined ? undefined : parseCallbackMethod('callback method', m);
+  }
+
+  if (all || o.friendlyName === undefined) {
+    const name = await prompt(deps, (ctx) =>
+      p.input(
+        {
+          message: `Friendly name (optional, up to ${FRIENDLY_NAME_MAX} characters)`,
+          ...(o.friendlyName !== undefined ? { default: o.friendlyName } : {}),
+          validate: validator((s) => parseFriendlyName('friendly name', s)),
+        },
+        ctx,
+      ),
+    );
+    if (name === '') delete o.friendlyName;
+    else o.friendlyName = name;
+  }
+
+  const rows: [string, string][] = [
+    ['category', category],
+    ['trigger by', by],
+    ['value', o.value],
+    ['recurring', o.recurring ?? 'once'],
+    ['callback', `${o.callbackMethod ?? 'POST'} ${o.callbackUrl}`],
+    ['name', o.friendlyName ?? c.dim('(none)')],
+  ];
+  deps.io.stderr.write(`\n${rows.map(([k, v]) => `  ${c.dim(k.padEnd(11))}${v}`).join('\n')}\n\n`);
+  const yes = await prompt(deps, (ctx) => p.confirm({ message: 'Create this usage trigger?', default: true }, ctx));
+  if (!yes) throw new CancelledError('not created: nothing was sent');
+  deps.io.stderr.write(`equivalent command: ${equivalentCommand(o)}\n`);
+  return { ...o, interactive: given.interactive };
+}
+
+/** Offers the updatable fields of a trigger with their current values; returns only the changed ones. */
+export async function runUpdateWizard(deps: Deps, given: UpdateOptions): Promise<UpdateOptions> {
+  const p = await loadPrompts();
+  const t: UsageTrigger = await (await deps.client()).fetchTrigger(given.sid);
+  const o: UpdateOptions = { sid: given.sid };
+  const url = await prompt(deps, (ctx) =>
+    p.input(
+      {
+        message: 'Callback URL',
+        default: given.callbackUrl ?? t.callback_url,
+        validate: validator((s) => parseCallbackUrl('callback URL', s.trim())),
+      },
+      ctx,
+    ),
+  );
+  if (url.trim() !== t.callback_url) o.callbackUrl = url.trim();
+  const current = (t.callback_method || 'POST').toUpperCase() === 'GET' ? 'GET' : 'POST';
+  const method = await prompt(deps, (ctx) =>
+    p.select<'GET' | 'POST'>(
+      {
+        message: 'Callback method',
+        default: given.callbackMethod ?? current,
+        choices: [
+          { value: 'POST', name: 'POST' },
+          { value: 'GET', name: 'GET' },
+        ],
+      },
+      ctx,
+    ),
+  );
+  if (method !== current) o.callbackMethod = method;
+  const name = await prompt(deps, (ctx) =>
+    p.input(
+      {
+        message: `Friendly name (up to ${FRIENDLY_NAME_MAX} characters)`,
+        default: given.friendlyName ?? t.friendly_name ?? '',
+        validate: validator((s) => parseFriendlyName('friendly name', s)),
+      },
+      ctx,
+    ),
+  );
+  if (name !== (t.friendly_name ?? '')) o.friendlyName = name;
+  if (o.callbackUrl === undefined && o.callbackMethod === undefined && o.friendlyName === undefined) {
+    throw new UsageError('nothing to update: every field kept its current value');
+  }
   return o;
 }
 
-/** Offers the updatable fields of a trigger. */
-export async function runUpdateWizard(_deps: Deps, o: UpdateOptions): Promise<UpdateOptions> {
-  return o;
-}
-
-/** Lets the user pick triggers to delete from the list. */
-export async function pickTriggersToDelete(_deps: Deps): Promise<string[]> {
-  throw new UsageError('missing trigger SID: give one or more UT… SIDs');
+/** Lets the user pick triggers to delete from the list; returns their SIDs. */
+export async function pickTriggersToDelete(deps: Deps): Promise<string[]> {
+  const p = await loadPrompts();
+  const client = await deps.client();
+  const triggers: UsageTrigger[] = [];
+  for await (const page of client.listTriggerPages(new URLSearchParams({ PageSize: '1000' }))) triggers.push(...page.usage_triggers);
+  if (triggers.length === 0) throw new UsageError('there are no usage triggers to delete');
+  const width = Math.min(NAME_COLUMN_MAX, Math.max(...triggers.map((t) => t.usage_category.length)));
+  return prompt(deps, (ctx) =>
+    p.checkbox<string>(
+      {
+        message: 'Usage triggers to delete (space selects, enter accepts)',
+        pageSize: 15,
+        choices: triggers.map((t) => ({
+          value: t.sid,
+          name: `${t.sid}  ${t.usage_category.padEnd(width)}  ${t.trigger_value.padStart(8)}  ${t.friendly_name ?? ''}`.trimEnd(),
+          short: t.sid,
+        })),
+      },
+      ctx,
+    ),
+  );
 }
