@@ -52,6 +52,7 @@ _utrig() {
     --callback-method) words='GET POST' ;;
     --trigger-by) words='count usage price' ;;
     --recurring) words='daily monthly yearly alltime' ;;
+    --method) words='GET POST' ;;
     esac
     [[ -n $words ]] && COMPREPLY=($(compgen -W "$words" -- "$cur"))
     return 0

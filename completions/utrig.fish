@@ -363,7 +363,7 @@ complete -c utrig -n '__utrig_at \'fire\'' -l category -x -a '(__utrig_categorie
 complete -c utrig -n '__utrig_at \'fire\'' -l value -x -d 'value reached (TriggerValue and CurrentValue) of a made-up trigger'
 complete -c utrig -n '__utrig_at \'fire\'' -l recurring -x -a 'daily monthly yearly alltime' -d 'period of a made-up trigger {daily|monthly|yearly|alltime} (default: once)'
 complete -c utrig -n '__utrig_at \'fire\'' -l trigger-by -x -a 'count usage price' -d 'field a made-up trigger watches {count|usage|price} (default: usage)'
-complete -c utrig -n '__utrig_at \'fire\'' -l method -x -d 'HTTP method {GET|POST} (default: the trigger\'s callback method, or POST)'
+complete -c utrig -n '__utrig_at \'fire\'' -l method -x -a 'GET POST' -d 'HTTP method {GET|POST} (default: the trigger\'s callback method, or POST)'
 complete -c utrig -n '__utrig_at \'fire\'' -l retry -d 'retry three times after a 5xx or no answer, as Twilio does'
 complete -c utrig -n '__utrig_at \'fire\'' -l allow-unknown-category -d 'send a category newer than utrig knows'
 complete -c utrig -n '__utrig_at \'fire\'' -l profile -x -d 'use this stored profile (see `utrig profiles list`); "local" is the built-in emulator'

@@ -21,6 +21,7 @@ export const COMPLETION_FILES: Record<Shell, string> = {
 const OPTION_VALUES: Record<string, readonly string[]> = {
   category: CATEGORIES,
   callbackMethod: METHODS,
+  method: METHODS,
   recurring: RECURRING,
   triggerBy: TRIGGER_BY,
 };
