@@ -484,7 +484,9 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
     // The reader went away (`| head -n 1`): stop quietly, as Unix tools do.
     if (err.code === 'EPIPE') process.exit(EXIT.OK);
   };
+  const onSigterm = () => (r.foreground ? r.foreground.abort() : process.exit(128 + 15));
   process.on('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   io.stdout.on('error', onPipeError);
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -495,6 +497,7 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
     for (const c of r.deps?.cleanup ?? []) await c().catch(() => undefined);
     await closeDispatcher();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
 }
 

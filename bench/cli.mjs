@@ -1,0 +1,89 @@
+// CLI benchmark: start-up time, and memory of `utrig list --output ndjson` over 1k/10k/50k rows
+// served by a synthetic paging server on loopback (an account holds 1,000 triggers; the server
+// ignores that so the streaming path is measured). Bounded; exits by itself.
+// Run after `npm run build`:  node bench/cli.mjs
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../bin/utrig', import.meta.url).pathname;
+const ACCOUNT = 'AC' + 'a'.repeat(32);
+const env = { PATH: process.env.PATH, TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: 'b'.repeat(32), UTRIG_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'utrig-bench-')) };
+
+function trigger(i) {
+  const sid = 'UT' + i.toString(16).padStart(32, '0');
+  return {
+    account_sid: ACCOUNT, api_version: '2010-04-01', callback_method: 'POST', callback_url: 'https://example.com/hook',
+    current_value: '0', date_created: 'Mon, 23 Nov 2026 12:00:00 +0000', date_fired: null, date_updated: 'Mon, 23 Nov 2026 12:00:00 +0000',
+    friendly_name: `trigger ${i}`, recurring: null, sid, trigger_by: 'usage', trigger_value: String(i), usage_category: 'sms',
+    uri: `/2010-04-01/Accounts/${ACCOUNT}/Usage/Triggers/${sid}.json`, usage_record_uri: `/2010-04-01/Accounts/${ACCOUNT}/Usage/Records.json?Category=sms`,
+  };
+}
+
+let total = 0;
+const server = createServer((req, res) => {
+  const u = new URL(req.url, 'http://x');
+  const size = Number(u.searchParams.get('PageSize') ?? 50);
+  const page = Number(u.searchParams.get('Page') ?? 0);
+  const start = page * size;
+  const rows = [];
+  for (let i = start; i < Math.min(total, start + size); i++) rows.push(trigger(i + 1));
+  const next = start + size < total ? `/2010-04-01/Accounts/${ACCOUNT}/Usage/Triggers.json?PageSize=${size}&Page=${page + 1}` : null;
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ usage_triggers: rows, next_page_uri: next, page, page_size: size }));
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+env.UTRIG_API_URL = `http://127.0.0.1:${server.address().port}`;
+
+/** Runs the CLI; returns wall ms, ms to the first stdout byte, lines, and peak RSS (VmHWM) in MiB. */
+function run(args) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let first = null;
+    let lines = 0;
+    let hwm = 0;
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) hwm = Math.max(hwm, Number(m[1]) / 1024);
+      } catch {}
+    }, 5);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (d) => {
+      first ??= performance.now() - started;
+      for (const b of d) if (b === 10) lines++;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      clearTimeout(kill);
+      if (code !== 0) return reject(new Error(`utrig ${args.join(' ')} exited ${code}`));
+      resolve({ ms: performance.now() - started, first, lines, hwm });
+    });
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const startup = [];
+const cats = [];
+for (let i = 0; i < 9; i++) {
+  startup.push((await run(['--version'])).ms);
+  cats.push((await run(['categories', 'sms', '--json'])).ms);
+}
+
+console.log('| measure | result |');
+console.log('|---|---|');
+console.log(`| \`utrig --version\` wall time (median of 9) | ${median(startup).toFixed(0)} ms |`);
+console.log(`| \`utrig categories sms --json\` wall time (median of 9) | ${median(cats).toFixed(0)} ms |`);
+for (const n of [1_000, 10_000, 50_000]) {
+  total = n;
+  const r = await run(['list', '--output', 'ndjson']);
+  if (r.lines !== n) throw new Error(`expected ${n} lines, got ${r.lines}`);
+  console.log(`| \`list --output ndjson\`, ${n.toLocaleString('en')} rows in pages of 1,000 | ${r.ms.toFixed(0)} ms total, first row at ${r.first.toFixed(0)} ms, peak RSS ${r.hwm.toFixed(0)} MiB |`);
+}
+server.close();
