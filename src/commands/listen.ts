@@ -300,5 +300,10 @@ export function renderCallbackBlock(c: ChalkInstance, e: CallbackEvent, n: numbe
   if (e.forwarded) {
     pairs.push(['Forwarded', e.forwarded.status === null ? c.red(`failed after ${e.forwarded.ms} ms: ${e.forwarded.error ?? ''}`) : `${e.forwarded.status} in ${e.forwarded.ms} ms`]);
   }
-  return head + keyValues(c, pairs).replace(/^/gm, '  ') + '\n';
+  const body = keyValues(c, pairs)
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+  return `${head}${body}\n\n`;
 }
