@@ -11,8 +11,8 @@ export function declareCallbackCommands(program: Command, r: Run, withDeps: With
     .command('listen')
     .summary('receive usage-trigger callbacks locally and check their signatures')
     .description(
-      'Receive usage-trigger callbacks on a local port, check each X-Twilio-Signature with the auth token of the current\n' +
-        'credentials (403 when it does not match), and show them: a block per callback on a terminal, one JSON object per\n' +
+      'Receive usage-trigger callbacks on a local port, check each X-Twilio-Signature with the auth token of the current ' +
+        'credentials (403 when it does not match), and show them: a block per callback on a terminal, one JSON object per ' +
         'line otherwise. Runs until Ctrl-C, or until --count callbacks arrived.',
     )
     .option('--port <port>', 'port to listen on (0 picks a free one)', '3000')
@@ -69,7 +69,7 @@ export function declareCallbackCommands(program: Command, r: Run, withDeps: With
     .command('fire')
     .summary('send one signed usage-trigger callback to a URL')
     .description(
-      "Send one realistic, signed usage-trigger callback: for a trigger fetched from the API (to its callback URL unless\n" +
+      'Send one realistic, signed usage-trigger callback: for a trigger fetched from the API (to its callback URL unless ' +
         '--to is given, with its callback method), or for a trigger made up from the flags. Exits 0 on a 2xx answer.',
     )
     .usage('<UT…> [--to <url>] [options]\n       utrig fire --category <category> --value <n> --to <url> [options]')
