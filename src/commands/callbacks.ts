@@ -41,7 +41,8 @@ export function declareCallbackCommands(program: Command, r: Run, withDeps: With
           const { resolveSigningCredentials } = await import('./signing.js');
           signing = await resolveSigningCredentials(deps);
         }
-        const asBlocks = deps.io.stdoutIsTTY && deps.globals.output === undefined && !deps.globals.json;
+        // -o/--json pick JSON lines on a terminal too; -o table picks blocks in a pipe
+        const asBlocks = deps.globals.output === 'table' || (deps.io.stdoutIsTTY && deps.globals.output === undefined && !deps.globals.json);
         const { chalkFor } = await import('../output/messages.js');
         const c = chalkFor(deps.io);
         let n = 0;
