@@ -319,3 +319,49 @@ test('listen without an auth token (API-key credentials) says so; --no-verify ac
   assert.equal(ev[0]!.verified, null);
   assert.deepEqual(ev[0]!.params, { UsageCategory: 'sms' });
 });
+
+test('the terminal block of a callback (fixed event, no colour)', async () => {
+  const { renderCallbackBlock, signedUrlFor, parseListenOptions } = await import('../src/commands/listen.js');
+  const { Chalk } = await import('chalk');
+  const e = {
+    time: '2026-11-01T12:34:56.000Z',
+    method: 'POST',
+    path: '/hook',
+    verified: false,
+    status: 403,
+    forwarded: null,
+    reason: 'no X-Twilio-Signature header',
+    params: {
+      AccountSid: 'AC' + '0'.repeat(32),
+      UsageTriggerSid: 'UT' + '1'.repeat(32),
+      DateFired: 'Sun, 01 Nov 2026 12:34:56 +0000',
+      Recurring: '',
+      UsageCategory: 'sms',
+      TriggerBy: 'price',
+      TriggerValue: '10.000000',
+      CurrentValue: '12.50',
+      IdempotencyToken: 'tok',
+    },
+  };
+  assert.equal(
+    renderCallbackBlock(new Chalk({ level: 0 }), e, 2),
+    [
+      '#2 12:34:56  POST /hook  ✗ NOT verified  answered 403',
+      `  Trigger      UT${'1'.repeat(32)}`,
+      '  Category     sms',
+      '  Reached      price 12.5 (trigger value 10)',
+      '  Period       once',
+      '  Idempotency  tok',
+      '  Fired        Sun, 01 Nov 2026 12:34:56 +0000',
+      `  Account      AC${'0'.repeat(32)}`,
+      '  Signature    no X-Twilio-Signature header',
+      '',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(signedUrlFor('https://abc.example.app/base/', '127.0.0.1:3000', 'x', '/cb?a=1'), 'https://abc.example.app/base/cb?a=1');
+  assert.equal(signedUrlFor(undefined, 'localhost:3000', 'x', '/?a=1'), 'http://localhost:3000/?a=1');
+  assert.throws(() => parseListenOptions({ port: '70000' }), /--port "70000" must be a whole number from 0 to 65535/);
+  assert.throws(() => parseListenOptions({ path: 'hook' }), /--path "hook" must start with \//);
+  assert.throws(() => parseListenOptions({ status: '500', forwardTo: 'http://127.0.0.1:1/' }), /--status and --forward-to disagree/);
+});
