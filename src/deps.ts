@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { resolveBaseUrl } from './api/base-url.js';
 import { ApiClient, type Credentials } from './api/client.js';
 import { ACCOUNT_SID_RE } from './api/types.js';
-import { configDir, ConfigStore } from './config/store.js';
+import { configDir, ConfigStore, type Profile } from './config/store.js';
 import { AuthError, UsageError } from './errors.js';
 import type { IO } from './io.js';
 import { Messages } from './output/messages.js';
@@ -85,7 +85,8 @@ export function buildDeps(io: IO, env: NodeJS.ProcessEnv, globals: GlobalOptions
   return deps;
 }
 
-function subaccount(g: GlobalOptions, own: string): string {
+/** The account addressed in paths: --account-sid (a subaccount) or the credentials' own. */
+export function subaccount(g: GlobalOptions, own: string): string {
   if (g.accountSid === undefined) return own;
   if (!ACCOUNT_SID_RE.test(g.accountSid)) {
     throw new UsageError(`--account-sid "${g.accountSid}" is not an account SID: expected AC followed by 32 hex digits`);
@@ -115,20 +116,7 @@ async function resolve(deps: Deps): Promise<Resolved> {
     const fromEnv = envCredentials(env);
     if (fromEnv) return { baseUrl, credentials: { ...fromEnv, accountSid: subaccount(g, fromEnv.accountSid) }, source: 'environment' };
   }
-  const store = await deps.config();
-  const name = g.profile ?? env.UTRIG_PROFILE ?? store.activeProfile();
-  if (!name) {
-    throw new AuthError('no credentials: no profile is stored and TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set', {
-      hint: 'run `utrig login`, set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or try `utrig --local …` against the built-in emulator',
-    });
-  }
-  const p = store.getProfile(name);
-  if (!p) {
-    const known = Object.keys(store.profiles());
-    throw new AuthError(`no profile named "${name}"`, {
-      hint: known.length > 0 ? `known profiles: ${known.join(', ')}, and local` : 'run `utrig login` to create one',
-    });
-  }
+  const { name, profile: p } = await chosenProfile(deps);
   const password = p.apiKey ? p.apiSecret : p.authToken;
   if (!password) throw new AuthError(`profile "${name}" has no secret stored`, { hint: `run \`utrig login --profile ${name}\`` });
   return {
@@ -136,6 +124,25 @@ async function resolve(deps: Deps): Promise<Resolved> {
     credentials: { accountSid: subaccount(g, p.accountSid), username: p.apiKey ?? p.accountSid, password },
     source: `profile ${name}`,
   };
+}
+
+/** The stored profile chosen by --profile, UTRIG_PROFILE or the active one; an AuthError when there is none. */
+export async function chosenProfile(deps: Deps): Promise<{ name: string; profile: Profile }> {
+  const store = await deps.config();
+  const name = deps.globals.profile ?? deps.env.UTRIG_PROFILE ?? store.activeProfile();
+  if (!name) {
+    throw new AuthError('no credentials: no profile is stored and TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set', {
+      hint: 'run `utrig login`, set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or try `utrig --local …` against the built-in emulator',
+    });
+  }
+  const profile = store.getProfile(name);
+  if (!profile) {
+    const known = Object.keys(store.profiles());
+    throw new AuthError(`no profile named "${name}"`, {
+      hint: known.length > 0 ? `known profiles: ${known.join(', ')}, and local` : 'run `utrig login` to create one',
+    });
+  }
+  return { name, profile };
 }
 
 /** Credentials from Twilio's usual environment variables, if complete. */

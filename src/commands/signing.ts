@@ -1,6 +1,5 @@
-import { ACCOUNT_SID_RE } from '../api/types.js';
-import { envCredentials, wantsLocal, type Deps } from '../deps.js';
-import { AuthError, UsageError } from '../errors.js';
+import { chosenProfile, envCredentials, subaccount, wantsLocal, type Deps } from '../deps.js';
+import { AuthError } from '../errors.js';
 
 /** The auth token Twilio signs callbacks with, and where it came from. */
 export interface SigningCredentials {
@@ -13,13 +12,6 @@ export interface SigningCredentials {
 
 const API_KEY_HINT = 'set TWILIO_AUTH_TOKEN to the account auth token, or pass --no-verify to `utrig listen`';
 
-function accountFor(deps: Deps, own: string): string {
-  const sid = deps.globals.accountSid;
-  if (sid === undefined) return own;
-  if (!ACCOUNT_SID_RE.test(sid)) throw new UsageError(`--account-sid "${sid}" is not an account SID: expected AC followed by 32 hex digits`);
-  return sid;
-}
-
 /**
  * Resolves the auth token of the current credentials, as the rest of the CLI resolves credentials
  * (local emulator, then environment, then profile), without starting the embedded emulator or
@@ -30,33 +22,20 @@ export async function resolveSigningCredentials(deps: Deps): Promise<SigningCred
   const { globals: g, env } = deps;
   if (wantsLocal(g, env)) {
     const { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } = await import('../emulator/server.js');
-    return { accountSid: accountFor(deps, LOCAL_ACCOUNT_SID), authToken: LOCAL_AUTH_TOKEN, source: 'the local emulator' };
+    return { accountSid: subaccount(g, LOCAL_ACCOUNT_SID), authToken: LOCAL_AUTH_TOKEN, source: 'the local emulator' };
   }
   const envToken = env.TWILIO_AUTH_TOKEN ? env.TWILIO_AUTH_TOKEN : undefined;
   if (!g.profile) {
     const fromEnv = envCredentials(env);
     if (fromEnv) {
-      if (envToken) return { accountSid: accountFor(deps, fromEnv.accountSid), authToken: envToken, source: 'environment (TWILIO_AUTH_TOKEN)' };
+      if (envToken) return { accountSid: subaccount(g, fromEnv.accountSid), authToken: envToken, source: 'environment (TWILIO_AUTH_TOKEN)' };
       throw new AuthError('the credentials in the environment are an API key (TWILIO_API_KEY), and Twilio signs callbacks with the account auth token', {
         hint: API_KEY_HINT,
       });
     }
   }
-  const store = await deps.config();
-  const name = g.profile ?? env.UTRIG_PROFILE ?? store.activeProfile();
-  if (!name) {
-    throw new AuthError('no credentials: no profile is stored and TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set', {
-      hint: 'run `utrig login`, set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, use `utrig --local …` for the built-in emulator, or pass --no-verify to `utrig listen`',
-    });
-  }
-  const p = store.getProfile(name);
-  if (!p) {
-    const known = Object.keys(store.profiles());
-    throw new AuthError(`no profile named "${name}"`, {
-      hint: known.length > 0 ? `known profiles: ${known.join(', ')}, and local` : 'run `utrig login` to create one',
-    });
-  }
-  if (p.authToken) return { accountSid: accountFor(deps, p.accountSid), authToken: p.authToken, source: `profile ${name}` };
-  if (envToken) return { accountSid: accountFor(deps, p.accountSid), authToken: envToken, source: 'environment (TWILIO_AUTH_TOKEN)' };
+  const { name, profile: p } = await chosenProfile(deps);
+  if (p.authToken) return { accountSid: subaccount(g, p.accountSid), authToken: p.authToken, source: `profile ${name}` };
+  if (envToken) return { accountSid: subaccount(g, p.accountSid), authToken: envToken, source: 'environment (TWILIO_AUTH_TOKEN)' };
   throw new AuthError(`profile "${name}" holds an API key, and Twilio signs callbacks with the account auth token`, { hint: API_KEY_HINT });
 }
