@@ -320,6 +320,7 @@ export function buildProgram(r: Run): Command {
   profiles
     .command('list', { isDefault: true })
     .summary('list stored profiles (secrets are never shown)')
+    .addHelpText('after', examples('utrig profiles list', 'utrig profiles list --json | jq -r ".[] | select(.active) | .name"'))
     .action(
       withDeps(async (deps) => {
         const { list } = await import('./commands/profiles.js');
@@ -344,6 +345,7 @@ export function buildProgram(r: Run): Command {
     .command('use')
     .argument('<name>', 'profile name')
     .summary('make a profile the active one')
+    .addHelpText('after', examples('utrig profiles use ci', 'utrig --profile ci list   # for one command only'))
     .action(
       withDeps(async (deps, _raw, args) => {
         const { use } = await import('./commands/profiles.js');
@@ -355,6 +357,7 @@ export function buildProgram(r: Run): Command {
     .command('remove')
     .argument('<name>', 'profile name')
     .summary('remove a profile and its secret')
+    .addHelpText('after', examples('utrig profiles remove old', 'utrig profiles list --json | jq -r ".[].name"'))
     .action(
       withDeps(async (deps, _raw, args) => {
         const { remove } = await import('./commands/profiles.js');
@@ -436,6 +439,7 @@ function declareEmulator(program: Command, r: Run, withDeps: WithDeps): void {
   emu
     .command('deliveries')
     .summary('show every callback attempt the emulator made')
+    .addHelpText('after', examples('utrig --local emulator deliveries', 'utrig emulator deliveries --json | jq ".[] | select(.status >= 500)"'))
     .action(
       withDeps(async (deps) => {
         const { getDeliveries } = await import('./commands/emulator.js');

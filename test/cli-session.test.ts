@@ -252,8 +252,12 @@ describe('the rest of the surface', () => {
   });
 
   it('every command has --help with at least two examples', async () => {
-    for (const cmd of ['create', 'get', 'list', 'update', 'delete', 'categories', 'login', 'logout', 'profiles', 'emulator']) {
-      const res = await runCli([cmd, '--help']);
+    const commands = [
+      'create', 'get', 'list', 'update', 'delete', 'categories', 'login', 'logout', 'profiles', 'profiles list', 'profiles use',
+      'profiles remove', 'emulator', 'emulator usage', 'emulator clock', 'emulator deliveries', 'listen', 'fire', 'completion',
+    ];
+    for (const cmd of commands) {
+      const res = await runCli([...cmd.split(' '), '--help']);
       assertExit(res, 0);
       assert.ok((res.stdout.match(/^ {2}\$ utrig/gm) ?? []).length >= 2, `${cmd} --help has two examples:\n${res.stdout}`);
     }
