@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateAll } from '../src/completion-gen.js';
-import { harness, ROOT, type Harness } from './helpers.js';
+import { harness, ROOT, runProcess, type Harness } from './helpers.js';
 import { have, shq, Tmux, waitFor, wrapperDir } from './tty-helpers.js';
 
 const BASH_FILE = join(ROOT, 'completions', 'utrig.bash');
@@ -33,22 +32,6 @@ const CASES: Case[] = [
   { line: 'utrig completion ', check: (got) => assert.deepEqual([...got].sort(), ['bash', 'fish', 'zsh']) },
 ];
 
-/** Runs a program without a terminal (async: the emulator answers from this process). */
-function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function lines(s: string): string[] {
   return s.split('\n').filter((l) => l !== '');
@@ -64,7 +47,7 @@ describe('completion scripts', () => {
 
   it('`utrig completion <shell>` prints the same script as the checked-in file', async () => {
     for (const [shell, rel] of [['bash', 'completions/utrig.bash'], ['zsh', 'completions/_utrig'], ['fish', 'completions/utrig.fish']] as const) {
-      const res = await run(process.execPath, [join(ROOT, 'bin', 'utrig'), 'completion', shell], { PATH: process.env.PATH ?? '' });
+      const res = await runProcess(process.execPath, [join(ROOT, 'bin', 'utrig'), 'completion', shell], { env: { PATH: process.env.PATH ?? '' } });
       assert.equal(res.code, 0, res.stderr);
       assert.ok(res.stdout === readFileSync(join(ROOT, rel), 'utf8'), `utrig completion ${shell} differs from ${rel}`);
     }
@@ -95,7 +78,7 @@ _utrig utrig "\${COMP_WORDS[COMP_CWORD]}" "\${COMP_WORDS[COMP_CWORD-1]}"
 printf '%s\\n' "\${COMPREPLY[@]}"
 `;
     for (const c of CASES) {
-      const res = await run('bash', ['--norc', '--noprofile', '-c', harnessScript, 'bash', c.line], env);
+      const res = await runProcess('bash', ['--norc', '--noprofile', '-c', harnessScript, 'bash', c.line], { env });
       assert.equal(res.code, 0, res.stderr);
       c.check(lines(res.stdout), sids);
     }
@@ -103,7 +86,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"
 
   it('fish', { skip: !have('fish') && 'fish is not installed' }, async () => {
     for (const c of CASES) {
-      const res = await run('fish', ['--no-config', '-c', `source ${shq(FISH_FILE)}; complete -C ${shq(c.line)}`], env);
+      const res = await runProcess('fish', ['--no-config', '-c', `source ${shq(FISH_FILE)}; complete -C ${shq(c.line)}`], { env });
       assert.equal(res.code, 0, res.stderr);
       c.check(lines(res.stdout).map((l) => l.split('\t')[0]!), sids);
     }
@@ -161,11 +144,11 @@ compadd() {
   it('__complete sids prints nothing and exits 0 when offline or unauthenticated', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'utrig-cfg-'));
     const bin = join(ROOT, 'bin', 'utrig');
-    const offline = await run(process.execPath, [bin, '__complete', 'sids'], { ...env, UTRIG_API_URL: 'http://127.0.0.1:9', UTRIG_CONFIG_DIR: dir });
+    const offline = await runProcess(process.execPath, [bin, '__complete', 'sids'], { env: { ...env, UTRIG_API_URL: 'http://127.0.0.1:9', UTRIG_CONFIG_DIR: dir } });
     assert.deepEqual([offline.code, offline.stdout], [0, '']);
-    const noAuth = await run(process.execPath, [bin, '__complete', 'sids'], { PATH: env.PATH!, UTRIG_API_URL: h.emu.url, UTRIG_CONFIG_DIR: dir });
+    const noAuth = await runProcess(process.execPath, [bin, '__complete', 'sids'], { env: { PATH: env.PATH!, UTRIG_API_URL: h.emu.url, UTRIG_CONFIG_DIR: dir } });
     assert.deepEqual([noAuth.code, noAuth.stdout], [0, '']);
-    const wrong = await run(process.execPath, [bin, '__complete', 'sids'], { ...env, TWILIO_AUTH_TOKEN: 'x'.repeat(32), UTRIG_CONFIG_DIR: dir });
+    const wrong = await runProcess(process.execPath, [bin, '__complete', 'sids'], { env: { ...env, TWILIO_AUTH_TOKEN: 'x'.repeat(32), UTRIG_CONFIG_DIR: dir } });
     assert.deepEqual([wrong.code, wrong.stdout, wrong.stderr], [0, '', '']);
   });
 
@@ -173,10 +156,10 @@ compadd() {
     const dir = mkdtempSync(join(tmpdir(), 'utrig-cfg-'));
     const bin = join(ROOT, 'bin', 'utrig');
     const e = { ...env, UTRIG_CONFIG_DIR: dir };
-    const first = await run(process.execPath, [bin, '__complete', 'sids'], e);
+    const first = await runProcess(process.execPath, [bin, '__complete', 'sids'], { env: e });
     assert.deepEqual(lines(first.stdout).sort(), [...sids].sort());
     const n = h.emu.requests.length;
-    const second = await run(process.execPath, [bin, '__complete', 'sids'], e);
+    const second = await runProcess(process.execPath, [bin, '__complete', 'sids'], { env: e });
     assert.equal(second.stdout, first.stdout);
     assert.equal(h.emu.requests.length, n, 'the second call was answered from the cache');
   });

@@ -29,14 +29,16 @@ export function tempConfigDir(): string {
   return mkdtempSync(join(tmpdir(), 'utrig-test-'));
 }
 
-/** Runs the built CLI as a subprocess; asserts no secret leaked into its output. */
-export function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
+/** Runs a program without a terminal, stdin from `input`; killed after timeoutMs. Real env is not inherited. */
+export function runProcess(
+  cmd: string,
+  args: string[],
+  o: { env: Record<string, string | undefined>; input?: string; cwd?: string; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...o.env })) {
-      if (v !== undefined) env[k] = v;
-    }
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    for (const [k, v] of Object.entries(o.env)) if (v !== undefined) env[k] = v;
+    const child = spawn(cmd, args, { env, cwd: o.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -45,17 +47,26 @@ export function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      const res = { code, stdout, stderr };
-      for (const s of o.secrets ?? []) {
-        if (s && (stdout.includes(s) || stderr.includes(s))) {
-          reject(new Error(`a secret appeared in the output of utrig ${args.join(' ')}:\n${stdout}\n${stderr}`));
-          return;
-        }
-      }
-      resolvePromise(res);
+      resolvePromise({ code, stdout, stderr });
     });
+    child.stdin.on('error', () => undefined);
     child.stdin.end(o.input ?? '');
   });
+}
+
+/** Runs the built CLI as a subprocess; asserts no secret leaked into its output. */
+export async function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
+  const res = await runProcess(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...o.env },
+    input: o.input,
+    timeoutMs: o.timeoutMs,
+  });
+  for (const s of o.secrets ?? []) {
+    if (s && (res.stdout.includes(s) || res.stderr.includes(s))) {
+      throw new Error(`a secret appeared in the output of utrig ${args.join(' ')}:\n${res.stdout}\n${res.stderr}`);
+    }
+  }
+  return res;
 }
 
 /** Asserts an exit code, showing what the process wrote when it differs. */

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertExit, BIN, harness, ROOT, tempConfigDir, type Harness } from './helpers.js';
+import { assertExit, BIN, harness, ROOT, runProcess, tempConfigDir, type Harness } from './helpers.js';
 import { have, shq, Tmux, wrapperDir } from './tty-helpers.js';
 
 const HOOK = 'https://example.com/usage-hook';
@@ -12,22 +11,6 @@ function creates(h: Harness) {
   return h.emu.requests.filter((r) => r.method === 'POST' && TRIGGERS.test(r.path));
 }
 
-/** Runs a command line through sh without a terminal (async: the emulator lives in this process). */
-function runShell(line: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', line], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Runs `utrig <args>` in tmux; the exit code lands in a file. */
 function startInTmux(h: Harness, args: string, exitFile: string): Tmux {
@@ -94,7 +77,7 @@ describe('create wizard in a terminal', { skip: !have('tmux') && 'tmux is not in
       // Replay the printed line through a real shell, without a terminal, and compare what arrives.
       const before = creates(h).length;
       const bin = wrapperDir();
-      const replay = await runShell(line, { ...h.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' });
+      const replay = await runProcess('sh', ['-c', line], { env: { ...h.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' } });
       assert.equal(replay.code, 0, replay.stderr);
       const again = creates(h).slice(before);
       assert.equal(again.length, 1);
