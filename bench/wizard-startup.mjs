@@ -35,20 +35,27 @@ sleep 30
 const times = [];
 try {
   for (let i = 0; i < RUNS; i++) {
-    tmux('kill-server');
-    const started = tmux('new-session', '-d', '-s', 'b', '-x', '100', '-y', '40', `sh ${q(script)}`);
+    // one server for all runs, a session per run: killing the server between runs races its restart
+    const session = `b${i}`;
+    let started = tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '40', `sh ${q(script)}`);
+    if (started.status !== 0) {
+      // a tmux server still shutting down from an earlier run can refuse once
+      await new Promise((r) => setTimeout(r, 200));
+      started = tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '40', `sh ${q(script)}`);
+    }
     if (started.status !== 0) throw new Error(`tmux failed: ${started.stderr}`);
     const t0 = performance.now();
-    tmux('send-keys', '-t', 'b', 'Enter');
+    tmux('send-keys', '-t', session, 'Enter');
     let ms;
     while (performance.now() - t0 < 10_000) {
-      const screen = tmux('capture-pane', '-p', '-t', 'b').stdout ?? '';
+      const screen = tmux('capture-pane', '-p', '-t', session).stdout ?? '';
       if (screen.includes(PROMPT)) {
         ms = performance.now() - t0;
         break;
       }
       await new Promise((r) => setTimeout(r, 5));
     }
+    tmux('kill-session', '-t', session);
     if (ms === undefined) throw new Error(`run ${i + 1}: no prompt within 10 s`);
     times.push(ms);
   }

@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { ApiError, AuthError, NetworkError, NotFoundError, UtrigError } from '../errors.js';
 import type { TriggerPage, UsageTrigger } from './types.js';
 
@@ -41,9 +41,13 @@ const MAX_RETRY_AFTER_S = 60;
 let sharedAgent: Agent | undefined;
 let sharedTimeout = 0;
 
+/** undici, loaded on the first request: commands that send none (help, categories) start faster. */
+const loadUndici = () => import('undici');
+
 /** One keep-alive dispatcher per process. */
-function agentFor(timeoutMs: number): Dispatcher {
+async function agentFor(timeoutMs: number): Promise<Dispatcher> {
   if (!sharedAgent || sharedTimeout !== timeoutMs) {
+    const { Agent } = await loadUndici();
     sharedAgent = new Agent({
       connect: { timeout: timeoutMs },
       headersTimeout: timeoutMs,
@@ -192,12 +196,13 @@ export class ApiClient {
     this.trace(`> ${method} ${url}`);
     this.trace(`> Authorization: Basic [redacted]`);
     if (body !== undefined) this.trace(`> ${body}`);
+    const { request } = await loadUndici();
     const started = performance.now();
     const res = await request(url, {
       method: method as Dispatcher.HttpMethod,
       headers,
       body,
-      dispatcher: agentFor(this.opts.timeoutMs),
+      dispatcher: await agentFor(this.opts.timeoutMs),
     });
     const text = await res.body.text();
     this.trace(`< ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
