@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { resolveBaseUrl } from './api/base-url.js';
-import { ApiClient, type Credentials } from './api/client.js';
+import { ApiClient, type ClientOptions, type Credentials } from './api/client.js';
 import { ACCOUNT_SID_RE } from './api/types.js';
 import { configDir, ConfigStore, type Profile } from './config/store.js';
 import { AuthError, UsageError } from './errors.js';
@@ -53,8 +53,14 @@ interface Resolved {
   source: string;
 }
 
-/** Builds the Deps of one run. */
-export function buildDeps(io: IO, env: NodeJS.ProcessEnv, globals: GlobalOptions, version: string): Deps {
+/** Builds the Deps of one run; clientExtras tune the API client (retries, an abort signal). */
+export function buildDeps(
+  io: IO,
+  env: NodeJS.ProcessEnv,
+  globals: GlobalOptions,
+  version: string,
+  clientExtras: Pick<ClientOptions, 'maxRetries' | 'signal'> = {},
+): Deps {
   let store: Promise<ConfigStore> | undefined;
   let resolved: Promise<Resolved> | undefined;
   let client: ApiClient | undefined;
@@ -78,6 +84,7 @@ export function buildDeps(io: IO, env: NodeJS.ProcessEnv, globals: GlobalOptions
         userAgent: `utrig/${version} (node ${process.versions.node}; ${process.platform})`,
         timeoutMs: globals.timeout * 1000,
         trace: globals.verbose ? (line) => io.stderr.write(`${line}\n`) : undefined,
+        ...clientExtras,
       });
       return client;
     },

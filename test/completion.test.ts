@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateAll } from '../src/completion-gen.js';
+import { startEmulator } from '../src/emulator/server.js';
 import { harness, ROOT, runProcess, type Harness } from './helpers.js';
 import { have, shq, Tmux, waitFor, wrapperDir } from './tty-helpers.js';
 
@@ -150,6 +151,20 @@ compadd() {
     assert.deepEqual([noAuth.code, noAuth.stdout], [0, '']);
     const wrong = await runProcess(process.execPath, [bin, '__complete', 'sids'], { env: { ...env, TWILIO_AUTH_TOKEN: 'x'.repeat(32), UTRIG_CONFIG_DIR: dir } });
     assert.deepEqual([wrong.code, wrong.stdout, wrong.stderr], [0, '', '']);
+  });
+
+  it('__complete sids gives up quietly after its 2 s deadline when the API hangs', async () => {
+    const slow = await startEmulator({ port: 0, latencyMs: 15_000 });
+    try {
+      const e = { PATH: env.PATH!, UTRIG_API_URL: slow.url, TWILIO_ACCOUNT_SID: slow.accountSid, TWILIO_AUTH_TOKEN: slow.authToken, UTRIG_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'utrig-cfg-')) };
+      const started = Date.now();
+      const res = await runProcess(process.execPath, [join(ROOT, 'bin', 'utrig'), '__complete', 'sids'], { env: e, timeoutMs: 12_000 });
+      assert.deepEqual([res.code, res.stdout, res.stderr], [0, '', '']);
+      assert.ok(Date.now() - started < 6000, `took ${Date.now() - started} ms`);
+      assert.equal(slow.requests.length, 1, 'one request, no retries');
+    } finally {
+      await slow.close();
+    }
   });
 
   it('__complete sids answers from a 30-second cache', async () => {

@@ -25,6 +25,8 @@ export interface ClientOptions {
   backoffMs?: number;
   /** Waits before a retry; injectable so tests need not sleep. */
   sleep?: (ms: number) => Promise<void>;
+  /** Aborts every request in flight (e.g. a completion's overall deadline). */
+  signal?: AbortSignal;
 }
 
 interface Attempt {
@@ -203,6 +205,7 @@ export class ApiClient {
       headers,
       body,
       dispatcher: await agentFor(this.opts.timeoutMs),
+      signal: this.opts.signal,
     });
     const text = await res.body.text();
     this.trace(`< ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);

@@ -53,7 +53,12 @@ export async function completeSids(deps: Deps, now = Date.now()): Promise<string
   const { readFile, writeFile } = await import('node:fs/promises');
   const { buildDeps } = await import('../deps.js');
   const { configDir, ensureConfigDir } = await import('../config/store.js');
-  const quick = buildDeps(deps.io, deps.env, { ...deps.globals, timeout: SID_DEADLINE_MS / 1000, verbose: false }, deps.version);
+  // One overall deadline: no retries, and the request in flight is aborted when it passes.
+  const abort = new AbortController();
+  const quick = buildDeps(deps.io, deps.env, { ...deps.globals, timeout: SID_DEADLINE_MS / 1000, verbose: false }, deps.version, {
+    maxRetries: 0,
+    signal: abort.signal,
+  });
   deps.cleanup.push(async () => {
     for (const c of quick.cleanup) await c();
   });
@@ -64,9 +69,7 @@ export async function completeSids(deps: Deps, now = Date.now()): Promise<string
   const deadline = new Promise<string[]>((resolve) => {
     timer = setTimeout(() => {
       resolve([]);
-      // A request stuck past the deadline would hold the process open until undici's own timeouts;
-      // exiting is safe here because this hidden helper has printed nothing and sent nothing that changes state.
-      setTimeout(() => process.exit(0), 50).unref();
+      abort.abort();
     }, SID_DEADLINE_MS);
     timer.unref();
   });
