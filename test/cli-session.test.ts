@@ -68,6 +68,22 @@ describe('retries', () => {
     assertExit(res, 0);
   });
 
+  it('--timeout bounds a slow answer: a network error (exit 5) after the retries', async () => {
+    await fault(h, { LatencyMs: '3000' });
+    try {
+      const n = h.emu.requests.length;
+      const res = await h.run(['get', sid, '--timeout', '0.3']);
+      assertExit(res, 5);
+      assert.match(res.stderr, /error: timed out talking to 127\.0\.0\.1:\d+/);
+      assert.equal(h.emu.requests.length - n, 4, 'one try and three retries');
+    } finally {
+      await fetch(`${h.emu.url}/emulator/faults`, { method: 'DELETE' });
+    }
+    const bad = await h.run(['get', sid, '--timeout', 'soon']);
+    assertExit(bad, 2);
+    assert.match(bad.stderr, /--timeout "soon" must be a number of seconds/);
+  });
+
   it('an unreachable API is a network error (exit 5)', async () => {
     const res = await runCli(['list'], { env: { ...h.env, UTRIG_API_URL: 'http://127.0.0.1:9' }, secrets: [h.emu.authToken] });
     assertExit(res, 5);

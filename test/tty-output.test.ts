@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BIN, harness, ROOT, tempConfigDir, type Harness } from './helpers.js';
+import { have, shq, Tmux } from './tty-helpers.js';
+
+const HOOK = 'https://example.com/usage-hook';
+
+/** Runs `utrig <args>` on a real terminal; the exit code lands in a file. */
+function onTerminal(h: Harness, args: string, exitFile: string): Tmux {
+  const t = new Tmux();
+  t.start(`cd ${shq(ROOT)}\n${shq(process.execPath)} ${shq(BIN)} ${args}\necho EXIT=$? > ${shq(exitFile)}`, {
+    ...h.env,
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    TERM: 'xterm',
+    NO_COLOR: '1',
+  });
+  return t;
+}
+
+describe('on a terminal', { skip: !have('tmux') && 'tmux is not installed' }, () => {
+  let h: Harness;
+  let sid: string;
+  before(async () => {
+    h = await harness();
+    sid = String((await h.create({ UsageCategory: 'sms', TriggerValue: '40', CallbackUrl: HOOK, FriendlyName: 'tty' })).sid);
+    await fetch(`${h.emu.url}/emulator/usage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ AccountSid: h.emu.accountSid, Category: 'sms', Usage: '10' }).toString(),
+    });
+  });
+  after(() => h.close());
+
+  it('list defaults to a table, not JSON', async () => {
+    const exitFile = join(tempConfigDir(), 'exit');
+    const t = onTerminal(h, 'list', exitFile);
+    try {
+      assert.equal((await t.waitFile(exitFile)).trim(), 'EXIT=0', t.screen());
+      const screen = t.screen();
+      assert.match(screen, /^SID +CATEGORY +BY +VALUE +CURRENT +RECURRING +FIRED +NAME$/m);
+      assert.match(screen, new RegExp(`^${sid} +sms +usage +40 +10 +once +tty$`, 'm'));
+      assert.doesNotMatch(screen, /"sid"/);
+    } finally {
+      t.kill();
+    }
+  });
+
+  it('get shows progress toward the threshold', async () => {
+    const exitFile = join(tempConfigDir(), 'exit');
+    const t = onTerminal(h, `get ${sid}`, exitFile);
+    try {
+      assert.equal((await t.waitFile(exitFile)).trim(), 'EXIT=0', t.screen());
+      assert.match(t.screen(), /^Progress +█{5}░{15} 10 \/ 40 \(25%\)$/m);
+    } finally {
+      t.kill();
+    }
+  });
+
+  it('delete asks first; answering no exits 130 and deletes nothing', async () => {
+    const exitFile = join(tempConfigDir(), 'exit');
+    const t = onTerminal(h, `delete ${sid}`, exitFile);
+    try {
+      await t.waitScreen(`Delete ${sid}?`);
+      t.type('n');
+      t.keys('Enter');
+      assert.equal((await t.waitFile(exitFile)).trim(), 'EXIT=130', t.screen());
+      assert.equal(h.emu.requests.filter((r) => r.method === 'DELETE').length, 0);
+      assert.match(t.screen(), /not deleted/);
+    } finally {
+      t.kill();
+    }
+  });
+});
