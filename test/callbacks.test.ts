@@ -365,3 +365,27 @@ test('the terminal block of a callback (fixed event, no colour)', async () => {
   assert.throws(() => parseListenOptions({ path: 'hook' }), /--path "hook" must start with \//);
   assert.throws(() => parseListenOptions({ status: '500', forwardTo: 'http://127.0.0.1:1/' }), /--status and --forward-to disagree/);
 });
+
+test("a subaccount's callbacks verify with the subaccount's token, fetched with the parent's credentials", async () => {
+  const hs = await harness({ subaccounts: 1, retryDelayMs: 20 });
+  try {
+    const sub = hs.emu.subaccountSids[0]!;
+    const l = startCli(process.execPath, [BIN, '--account-sid', sub, 'listen', '--port', '0', '--count', '1'], hs.env);
+    const port = await l.port;
+    assert.match(l.stderr, new RegExp(`signatures verified with the auth token of subaccount ${sub}`));
+    const created = await hs.run(['--account-sid', sub, 'create', '--category', 'sms', '--value', '5', '--callback-url', `http://127.0.0.1:${port}/`]);
+    assertExit(created, 0, 'create on the subaccount');
+    const usage = await fetch(`${hs.emu.url}/emulator/usage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ AccountSid: sub, Category: 'sms', Usage: '6' }),
+    });
+    assert.equal(usage.status, 200);
+    const res = await l.exited;
+    assertExit(res, 0, 'listen');
+    const ev = events(res);
+    assert.deepEqual(ev.map((e) => [e.verified, e.params.AccountSid]), [[true, sub]]);
+  } finally {
+    await hs.close();
+  }
+});
