@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN } from './helpers.js';
+import { BIN, ROOT } from './helpers.js';
 
 /** True when a program is on PATH. */
 export function have(bin: string): boolean {
@@ -94,4 +94,18 @@ export class Tmux {
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore', timeout: 5000 });
   }
+}
+
+/** Runs `utrig <args>` in a real terminal (100 columns, no colour) with env; its exit code is written to exitFile. */
+export function utrigOnTerminal(env: Record<string, string>, args: string, exitFile: string): Tmux {
+  const t = new Tmux();
+  t.start(`cd ${shq(ROOT)}\n${shq(process.execPath)} ${shq(BIN)} ${args}\necho EXIT=$? > ${shq(exitFile)}`, {
+    ...env,
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    TERM: 'xterm',
+    COLUMNS: '100',
+    NO_COLOR: '1',
+  });
+  return t;
 }

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN, harness, ROOT, tempConfigDir, type Harness } from './helpers.js';
-import { have, shq, Tmux } from './tty-helpers.js';
+import { harness, tempConfigDir, type Harness } from './helpers.js';
+import { have, utrigOnTerminal } from './tty-helpers.js';
 
 const HOOK = 'https://example.com/usage-hook';
 
-/** Runs `utrig <args>` on a real terminal; the exit code lands in a file. */
-function onTerminal(h: Harness, args: string, exitFile: string): Tmux {
-  const t = new Tmux();
-  t.start(`cd ${shq(ROOT)}\n${shq(process.execPath)} ${shq(BIN)} ${args}\necho EXIT=$? > ${shq(exitFile)}`, {
-    ...h.env,
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/tmp',
-    TERM: 'xterm',
-    NO_COLOR: '1',
-  });
-  return t;
-}
 
 describe('on a terminal', { skip: !have('tmux') && 'tmux is not installed' }, () => {
   let h: Harness;
@@ -35,7 +23,7 @@ describe('on a terminal', { skip: !have('tmux') && 'tmux is not installed' }, ()
 
   it('list defaults to a table, not JSON', async () => {
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = onTerminal(h, 'list', exitFile);
+    const t = utrigOnTerminal(h.env, 'list', exitFile);
     try {
       assert.equal((await t.waitFile(exitFile)).trim(), 'EXIT=0', t.screen());
       const screen = t.screen();
@@ -49,7 +37,7 @@ describe('on a terminal', { skip: !have('tmux') && 'tmux is not installed' }, ()
 
   it('get shows progress toward the threshold', async () => {
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = onTerminal(h, `get ${sid}`, exitFile);
+    const t = utrigOnTerminal(h.env, `get ${sid}`, exitFile);
     try {
       assert.equal((await t.waitFile(exitFile)).trim(), 'EXIT=0', t.screen());
       assert.match(t.screen(), /^Progress +█{5}░{15} 10 \/ 40 \(25%\)$/m);
@@ -60,7 +48,7 @@ describe('on a terminal', { skip: !have('tmux') && 'tmux is not installed' }, ()
 
   it('delete asks first; answering no exits 130 and deletes nothing', async () => {
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = onTerminal(h, `delete ${sid}`, exitFile);
+    const t = utrigOnTerminal(h.env, `delete ${sid}`, exitFile);
     try {
       await t.waitScreen(`Delete ${sid}?`);
       t.type('n');

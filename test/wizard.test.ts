@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertExit, BIN, harness, ROOT, runProcess, tempConfigDir, type Harness } from './helpers.js';
-import { have, shq, Tmux, wrapperDir } from './tty-helpers.js';
+import { assertExit, harness, runProcess, tempConfigDir, type Harness } from './helpers.js';
+import { have, utrigOnTerminal, wrapperDir } from './tty-helpers.js';
 
 const HOOK = 'https://example.com/usage-hook';
 const TRIGGERS = /\/Usage\/Triggers\.json$/;
@@ -12,19 +12,6 @@ function creates(h: Harness) {
 }
 
 
-/** Runs `utrig <args>` in tmux; the exit code lands in a file. */
-function startInTmux(h: Harness, args: string, exitFile: string): Tmux {
-  const t = new Tmux();
-  t.start(`cd ${shq(ROOT)}\n${shq(process.execPath)} ${shq(BIN)} ${args}\necho EXIT=$? > ${shq(exitFile)}`, {
-    ...h.env,
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/tmp',
-    TERM: 'xterm',
-    COLUMNS: '100',
-    NO_COLOR: '1',
-  });
-  return t;
-}
 
 describe('create wizard in a terminal', { skip: !have('tmux') && 'tmux is not installed' }, () => {
   let h: Harness;
@@ -35,7 +22,7 @@ describe('create wizard in a terminal', { skip: !have('tmux') && 'tmux is not in
 
   it('asks for every field, sends exactly the form, and prints a one-liner that sends the same', async () => {
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = startInTmux(h, 'create', exitFile);
+    const t = utrigOnTerminal(h.env, 'create', exitFile);
     try {
       await t.waitScreen('Usage category');
       t.type('sms-outb');
@@ -91,7 +78,7 @@ describe('create wizard in a terminal', { skip: !have('tmux') && 'tmux is not in
   it('Ctrl-C midway exits 130 and sends nothing', async () => {
     const n = creates(h).length;
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = startInTmux(h, 'create --callback-url https://example.com/x', exitFile);
+    const t = utrigOnTerminal(h.env, 'create --callback-url https://example.com/x', exitFile);
     try {
       await t.waitScreen('Usage category');
       t.type('sms');
@@ -112,7 +99,7 @@ describe('create wizard in a terminal', { skip: !have('tmux') && 'tmux is not in
   it('Escape exits 130 and sends nothing', async () => {
     const n = creates(h).length;
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = startInTmux(h, 'create --category sms', exitFile);
+    const t = utrigOnTerminal(h.env, 'create --category sms', exitFile);
     try {
       await t.waitScreen('Trigger by');
       t.keys('Escape');
@@ -127,7 +114,7 @@ describe('create wizard in a terminal', { skip: !have('tmux') && 'tmux is not in
   it('declining the confirmation exits 130 and sends nothing', async () => {
     const n = creates(h).length;
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = startInTmux(h, `create --category sms --value 5 --callback-url ${HOOK} --interactive`, exitFile);
+    const t = utrigOnTerminal(h.env, `create --category sms --value 5 --callback-url ${HOOK} --interactive`, exitFile);
     try {
       for (const prompt of ['Usage category', 'Trigger by', /Trigger value .*\(5\)/, 'Recurring', 'Callback URL', 'Callback method', 'Friendly name']) {
         await t.waitScreen(prompt);
@@ -148,7 +135,7 @@ describe('create wizard in a terminal', { skip: !have('tmux') && 'tmux is not in
 
   it('--no-input on a terminal never prompts: exit 2 naming the missing flags', async () => {
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = startInTmux(h, '--no-input create --category sms', exitFile);
+    const t = utrigOnTerminal(h.env, '--no-input create --category sms', exitFile);
     try {
       const exit = await t.waitFile(exitFile);
       const screen = t.screen();
@@ -197,7 +184,7 @@ describe('update and delete wizards in a terminal', { skip: !have('tmux') && 'tm
 
   it('update offers the current values and sends only the changed field', async () => {
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = startInTmux(h, `update ${sid}`, exitFile);
+    const t = utrigOnTerminal(h.env, `update ${sid}`, exitFile);
     try {
       await t.waitScreen(`Callback URL (${HOOK})`);
       t.keys('Enter');
@@ -221,7 +208,7 @@ describe('update and delete wizards in a terminal', { skip: !have('tmux') && 'tm
   it('delete without SIDs lists the triggers to pick from', async () => {
     const other = String((await h.create({ UsageCategory: 'sms', TriggerValue: '7', CallbackUrl: HOOK })).sid);
     const exitFile = join(tempConfigDir(), 'exit');
-    const t = startInTmux(h, 'delete', exitFile);
+    const t = utrigOnTerminal(h.env, 'delete', exitFile);
     try {
       await t.waitScreen(other);
       await t.waitScreen(sid);

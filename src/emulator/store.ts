@@ -1,3 +1,4 @@
+import type { UsageTrigger } from '../api/types.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { CATEGORIES } from '../categories.js';
 import { formatRfc2822 } from '../api/callback.js';
@@ -49,25 +50,8 @@ export interface TriggerRecord {
   fired_period: string | null;
 }
 
-/** The trigger as the API serialises it. */
-export interface TriggerJson {
-  account_sid: string;
-  api_version: string;
-  callback_method: string;
-  callback_url: string;
-  current_value: string;
-  date_created: string;
-  date_fired: string | null;
-  date_updated: string;
-  friendly_name: string;
-  recurring: string | null;
-  sid: string;
-  trigger_by: string;
-  trigger_value: string;
-  uri: string;
-  usage_category: string;
-  usage_record_uri: string;
-}
+/** The trigger as the emulator answers it: the API's representation, with the fields it always fills. */
+export type TriggerJson = UsageTrigger & { current_value: string; date_created: string; date_updated: string; friendly_name: string };
 
 /** A firing the store decided on; the server turns it into a callback delivery. */
 export interface FireEvent {
