@@ -6,7 +6,7 @@ import { buildDeps, type Deps, type GlobalOptions, type Run, type WithDeps } fro
 import { declareCallbackCommands } from './commands/callbacks.js';
 import { declareCompletion } from './commands/completion.js';
 import { CancelledError, EXIT, UsageError, UtrigError } from './errors.js';
-import { decideColorLevel, systemIO, type IO } from './io.js';
+import { systemIO, type IO } from './io.js';
 import { chooseFormat, parseFields, type Format } from './output/format.js';
 import { Messages } from './output/messages.js';
 import { renderList, renderOne, type Column } from './output/render.js';
@@ -67,7 +67,6 @@ export function buildProgram(r: Run): Command {
       const raw = cmd.optsWithGlobals() as Raw;
       const g = parseGlobals(raw);
       const io: IO = { ...r.io, colorLevel: raw.color === false ? 0 : r.io.colorLevel };
-      if (raw.color === false) io.colorLevel = decideColorLevel(io.stdoutIsTTY, r.env, true);
       r.deps = buildDeps(io, r.env, g, VERSION);
       await fn(r.deps, raw, cmd.args, cmd);
     };
