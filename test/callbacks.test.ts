@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { computeSignature } from '../src/api/signature.js';
-import { BIN, harness, runCli, type CliResult, type Harness } from './helpers.js';
+import { BIN, harness, runCli, tempConfigDir, type CliResult, type Harness } from './helpers.js';
 
 /** A long-running CLI process (listen): stdin ignored, output collected, killed by pid at the deadline. */
 interface Bg {
@@ -388,4 +388,23 @@ test("a subaccount's callbacks verify with the subaccount's token, fetched with 
   } finally {
     await hs.close();
   }
+});
+
+test('the README walk-through: --local listen, then --local create and usage in another process', async () => {
+  const env = { UTRIG_CONFIG_DIR: tempConfigDir() };
+  const l = startCli(process.execPath, [BIN, '--local', 'listen', '--port', '0', '--count', '1'], env);
+  const port = await l.port;
+  assert.match(l.stderr, /signatures verified with the auth token of the local emulator/);
+  const created = await runCli(['--local', 'create', '--category', 'sms', '--value', '10', '--callback-url', `http://127.0.0.1:${port}/`], { env });
+  assertExit(created, 0, '--local create');
+  const usage = await runCli(['--local', 'emulator', 'usage', '--category', 'sms', '--usage', '12'], { env });
+  assertExit(usage, 0, '--local emulator usage');
+  assert.equal((JSON.parse(usage.stdout) as { usage: string }).usage, '12');
+  const res = await l.exited;
+  assertExit(res, 0, 'listen');
+  const ev = events(res);
+  assert.equal(ev.length, 1, res.stdout);
+  assert.equal(ev[0]!.verified, true);
+  assert.equal(ev[0]!.params.UsageTriggerSid, (JSON.parse(created.stdout) as { sid: string }).sid);
+  assert.equal(ev[0]!.params.CurrentValue, '12');
 });
