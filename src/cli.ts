@@ -8,6 +8,7 @@ import { declareCompletion } from './commands/completion.js';
 import { CancelledError, EXIT, UsageError, UtrigError } from './errors.js';
 import { systemIO, type IO } from './io.js';
 import { chooseFormat, parseFields, type Format } from './output/format.js';
+import { examples } from './output/help.js';
 import { Messages } from './output/messages.js';
 import { renderList, renderOne, type Column } from './output/render.js';
 import { TRIGGER_COLUMNS, TRIGGER_CSV_FIELDS, triggerDetail } from './output/triggers.js';
@@ -16,10 +17,6 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 type Raw = Record<string, unknown>;
 
-/** Help text: a heading and indented example lines. */
-function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-}
 
 /** Reads the global flags from commander's merged values. */
 export function parseGlobals(raw: Raw): GlobalOptions {

@@ -1,9 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Run, WithDeps } from '../deps.js';
+import { examples } from '../output/help.js';
 
-function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-}
 
 /** Declares `utrig listen` and `utrig fire` (cheap: implementations load when they run). */
 export function declareCallbackCommands(program: Command, r: Run, withDeps: WithDeps): void {

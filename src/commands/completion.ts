@@ -1,5 +1,6 @@
 import { Argument, type Command } from 'commander';
 import type { Deps, WithDeps } from '../deps.js';
+import { examples } from '../output/help.js';
 
 /** How long listed SIDs stay fresh for completion. */
 const SID_CACHE_MS = 30_000;
@@ -23,7 +24,7 @@ export function declareCompletion(program: Command, withDeps: WithDeps): void {
     .addArgument(new Argument('<shell>', 'shell').choices(['bash', 'zsh', 'fish']))
     .addHelpText(
       'after',
-      '\nExamples:\n  $ source <(utrig completion bash)\n  $ utrig completion zsh > "${fpath[1]}/_utrig"\n  $ utrig completion fish > ~/.config/fish/completions/utrig.fish\n',
+      examples('source <(utrig completion bash)', 'utrig completion zsh > "${fpath[1]}/_utrig"', 'utrig completion fish > ~/.config/fish/completions/utrig.fish'),
     )
     .action(
       withDeps(async (deps, _raw, args) => {
