@@ -12,7 +12,7 @@ describe('create', () => {
   it('sends every flag as Twilio form parameters, + encoded as %2B', async () => {
     const n = h.emu.requests.length;
     const res = await h.run([
-      'create', '--category', 'sms', '--value', '+30', '--callback-url', URL_OK, '--callback-method', 'get',
+      'create', '--category', 'sms', '--value', '+30', '--callback-url', URL_OK, '--callback-method', 'GET',
       '--trigger-by', 'count', '--recurring', 'daily', '--friendly-name', 'quota & more',
     ]);
     assertExit(res, 0);
@@ -50,8 +50,8 @@ describe('create', () => {
 
   const invalid: [string, string[], RegExp][] = [
     ['unknown category with a suggestion', ['--category', 'smss', '--value', '1', '--callback-url', URL_OK], /--category "smss" is not a usage category utrig knows; did you mean sms/],
-    ['non-numeric value', ['--category', 'sms', '--value', 'lots', '--callback-url', URL_OK], /--value "lots" is not a number: give a value such as 1000/],
-    ['negative value', ['--category', 'sms', '--value', '-5', '--callback-url', URL_OK], /--value "-5" is not a number/],
+    ['non-numeric value', ['--category', 'sms', '--value', 'lots', '--callback-url', URL_OK], /--value "lots" is not a number written in plain decimal \(.*\): give a value such as 1000/],
+    ['negative value', ['--category', 'sms', '--value', '-5', '--callback-url', URL_OK], /--value "-5" is negative: give a value such as 1000/],
     ['a URL that is not http(s)', ['--category', 'sms', '--value', '1', '--callback-url', 'ftp://example.com/x'], /--callback-url must be an http or https URL; got ftp/],
     ['not a URL', ['--category', 'sms', '--value', '1', '--callback-url', 'example.com'], /--callback-url "example.com" is not a URL/],
     ['unknown method', ['--category', 'sms', '--value', '1', '--callback-url', URL_OK, '--callback-method', 'FETCH'], /--callback-method "FETCH" is not one of GET, POST/],

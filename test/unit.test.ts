@@ -3,7 +3,19 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { resolveBaseUrl } from '../src/api/base-url.js';
 import { buildForm, equivalentCommand, parseCreateOptions } from '../src/commands/create.js';
-import { parseCategory, suggestCategories } from '../src/commands/flags.js';
+import {
+  parseCallbackMethod,
+  parseCallbackUrl,
+  parseCategory,
+  parseFriendlyName,
+  parsePageSize,
+  parseRecurring,
+  parseTriggerBy,
+  parseTriggerSid,
+  parseTriggerValue,
+  parseUsageAmount,
+  suggestCategories,
+} from '../src/commands/flags.js';
 import { buildQuery, parseListOptions } from '../src/commands/list.js';
 import { UsageError } from '../src/errors.js';
 import { decideColorLevel, type IO } from '../src/io.js';
@@ -31,7 +43,7 @@ function testIO(isTTY: boolean): IO & { out: () => string } {
 
 describe('flags into form bodies', () => {
   it('buildForm encodes + as %2B and keeps Twilio parameter names, only for given fields', () => {
-    const o = parseCreateOptions({ category: 'sms', value: '+30', callbackUrl: 'https://example.com/a?b=c', recurring: 'Monthly' });
+    const o = parseCreateOptions({ category: 'sms', value: '+30', callbackUrl: 'https://example.com/a?b=c', recurring: 'monthly' });
     assert.equal(buildForm(o).toString(), 'CallbackUrl=https%3A%2F%2Fexample.com%2Fa%3Fb%3Dc&TriggerValue=%2B30&UsageCategory=sms&Recurring=monthly');
   });
 
@@ -41,7 +53,34 @@ describe('flags into form bodies', () => {
   });
 
   it('list query: filters and page size', () => {
-    assert.equal(buildQuery(parseListOptions({ category: 'calls', triggerBy: 'PRICE', limit: '30' })).toString(), 'UsageCategory=calls&TriggerBy=price&PageSize=30');
+    assert.equal(buildQuery(parseListOptions({ category: 'calls', triggerBy: 'price', limit: '30' })).toString(), 'UsageCategory=calls&TriggerBy=price&PageSize=30');
+  });
+});
+
+describe('flags follow the shared rules (src/rules.ts) and name the flag', () => {
+  const usage = (re: RegExp) => (e: unknown) => e instanceof UsageError && e.exitCode === 2 && re.test(e.message);
+  it('returns accepted values unchanged', () => {
+    assert.equal(parseTriggerValue('--value', '+30'), '+30');
+    assert.equal(parseCallbackUrl('--callback-url', 'HTTPS://EXAMPLE.COM'), 'HTTPS://EXAMPLE.COM');
+    assert.equal(parseCallbackMethod('--callback-method', 'POST'), 'POST');
+    assert.equal(parseRecurring('--recurring', ''), '');
+    assert.equal(parseTriggerBy('--trigger-by', 'count'), 'count');
+    assert.equal(parseFriendlyName('--friendly-name', '\u{1F600}'.repeat(32)), '\u{1F600}'.repeat(32));
+    assert.equal(parsePageSize('--page-size', '1000'), 1000);
+    assert.equal(parseUsageAmount('--count', '+0'), '0');
+  });
+  it('refuses with a UsageError that starts with the flag', () => {
+    assert.throws(() => parseTriggerValue('--value', '0'), usage(/^--value "0" is not greater than 0: /));
+    assert.throws(() => parseTriggerValue('--value', '1e3'), usage(/^--value "1e3" is not a number written in plain decimal/));
+    assert.throws(() => parseFriendlyName('--friendly-name', '\u{1F600}'.repeat(33)), usage(/^--friendly-name is 66 characters long counted in UTF-16 code units/));
+    assert.throws(() => parseCallbackUrl('--to', 'https://example.com/a b'), usage(/^--to "https:\/\/example.com\/a b" is not a URL: it contains a space/));
+    assert.throws(() => parseCallbackMethod('--method', 'post'), usage(/^--method "post" is not one of GET, POST \(method names are upper-case: did you mean POST\?\)$/));
+    assert.throws(() => parseRecurring('--recurring', 'Monthly'), usage(/^--recurring "Monthly" is not one of .*did you mean monthly\?/));
+    assert.throws(() => parseTriggerBy('--trigger-by', ''), usage(/^--trigger-by "" is not one of count, usage, price$/));
+    assert.throws(() => parsePageSize('--page-size', '0'), usage(/^--page-size "0" must be a whole number from 1 to 1000$/));
+    assert.throws(() => parseTriggerSid('trigger SID', 'UT123'), usage(/^trigger SID "UT123" is not a usage trigger SID/));
+    assert.throws(() => parseCategory('--category', ' sms', false), usage(/^--category " sms" is not a usage category: .*see `utrig categories`$/));
+    assert.throws(() => parseUsageAmount('--price', '-1'), usage(/^--price "-1" is negative/));
   });
 });
 

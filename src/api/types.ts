@@ -48,6 +48,5 @@ export const TRIGGER_FIELDS = [
   'usage_record_uri',
 ] as const;
 
-export const ACCOUNT_SID_RE = /^AC[0-9a-fA-F]{32}$/;
-export const TRIGGER_SID_RE = /^UT[0-9a-fA-F]{32}$/;
-export const API_KEY_SID_RE = /^SK[0-9a-fA-F]{32}$/;
+// The SID patterns are Twilio rules: they live in src/rules.ts with the others.
+export { ACCOUNT_SID_RE, API_KEY_SID_RE, TRIGGER_SID_RE } from '../rules.js';

@@ -5,12 +5,13 @@ import {
   parseCallbackMethod,
   parseCallbackUrl,
   parseCategory,
-  parseEnum,
   parseFriendlyName,
+  parseRecurring,
+  parseTriggerBy,
   parseTriggerValue,
-  RECURRING,
   str,
-  TRIGGER_BY,
+  type RecurringValue,
+  type TriggerByValue,
 } from './flags.js';
 
 export interface CreateOptions {
@@ -18,8 +19,8 @@ export interface CreateOptions {
   value?: string;
   callbackUrl?: string;
   callbackMethod?: 'GET' | 'POST';
-  triggerBy?: (typeof TRIGGER_BY)[number];
-  recurring?: (typeof RECURRING)[number];
+  triggerBy?: TriggerByValue;
+  recurring?: RecurringValue;
   friendlyName?: string;
   /** True when --allow-unknown-category let an unknown category through. */
   unknownCategory?: boolean;
@@ -49,9 +50,9 @@ export function parseCreateOptions(raw: Record<string, unknown>): CreateOptions 
   const method = str(raw, 'callbackMethod');
   if (method !== undefined) o.callbackMethod = parseCallbackMethod('--callback-method', method);
   const by = str(raw, 'triggerBy');
-  if (by !== undefined) o.triggerBy = parseEnum('--trigger-by', by, TRIGGER_BY);
+  if (by !== undefined) o.triggerBy = parseTriggerBy('--trigger-by', by);
   const rec = str(raw, 'recurring');
-  if (rec !== undefined) o.recurring = parseEnum('--recurring', rec, RECURRING);
+  if (rec !== undefined) o.recurring = parseRecurring('--recurring', rec);
   const name = str(raw, 'friendlyName');
   if (name !== undefined) o.friendlyName = parseFriendlyName('--friendly-name', name);
   return o;

@@ -6,12 +6,13 @@ import {
   parseCallbackMethod,
   parseCallbackUrl,
   parseCategory,
-  parseEnum,
+  parseRecurring,
+  parseTriggerBy,
   parseTriggerSid,
   parseTriggerValue,
-  RECURRING,
   str,
-  TRIGGER_BY,
+  type RecurringValue,
+  type TriggerByValue,
 } from './flags.js';
 import { resolveSigningCredentials } from './signing.js';
 
@@ -24,8 +25,8 @@ export interface FireOptions {
   category?: string | undefined;
   unknownCategory?: boolean | undefined;
   value?: string | undefined;
-  recurring?: (typeof RECURRING)[number] | undefined;
-  triggerBy?: (typeof TRIGGER_BY)[number] | undefined;
+  recurring?: RecurringValue | undefined;
+  triggerBy?: TriggerByValue | undefined;
   method?: 'GET' | 'POST' | undefined;
   retry: boolean;
 }
@@ -73,9 +74,9 @@ export function parseFireOptions(raw: Record<string, unknown>, args: string[]): 
     if (value.startsWith('+')) throw new UsageError(`--value "${value}" must be the value reached, such as 100, not a relative +N`);
     o.value = value;
     const rec = str(raw, 'recurring');
-    if (rec !== undefined) o.recurring = parseEnum('--recurring', rec, RECURRING);
+    if (rec !== undefined) o.recurring = parseRecurring('--recurring', rec);
     const by = str(raw, 'triggerBy');
-    if (by !== undefined) o.triggerBy = parseEnum('--trigger-by', by, TRIGGER_BY);
+    if (by !== undefined) o.triggerBy = parseTriggerBy('--trigger-by', by);
   }
   const to = str(raw, 'to');
   if (to !== undefined) o.to = parseCallbackUrl('--to', to);

@@ -1,14 +1,34 @@
-import { TRIGGER_SID_RE } from '../api/types.js';
-import { CATEGORIES } from '../categories.js';
 import { UsageError } from '../errors.js';
+import {
+  checkCallbackMethod,
+  checkCallbackUrl,
+  checkCategory,
+  checkFriendlyName,
+  checkPageSize,
+  checkRecurring,
+  checkSid,
+  checkTriggerBy,
+  checkTriggerValue,
+  checkUsageAmount,
+  CATEGORY_SYNTAX,
+  quote,
+  type CallbackMethod,
+  type Checked,
+  type RecurringValue,
+  type TriggerByValue,
+} from '../rules.js';
+import { CATEGORIES } from '../categories.js';
 
-export const METHODS = ['GET', 'POST'] as const;
-export const LEGACY_METHODS = ['HEAD', 'PATCH', 'PUT', 'DELETE'] as const;
-export const RECURRING = ['daily', 'monthly', 'yearly', 'alltime'] as const;
-export const TRIGGER_BY = ['count', 'usage', 'price'] as const;
-export const FRIENDLY_NAME_MAX = 64;
+// Twilio's rules live in src/rules.ts, shared with the emulator; this file turns their reasons into
+// UsageErrors that name the flag (exit 2, nothing sent) and adds what only a CLI user needs.
+export { FRIENDLY_NAME_MAX, LEGACY_METHODS, METHODS, PAGE_SIZE_MAX, RECURRING, TRIGGER_BY } from '../rules.js';
+export type { RecurringValue, TriggerByValue } from '../rules.js';
 
-const CATEGORY_SET = new Set(CATEGORIES);
+/** The value of a passed rule, or a UsageError "<flag> <reason>". */
+function need<T>(flag: string, c: Checked<T>): T {
+  if (!c.ok) throw new UsageError(`${flag} ${c.reason}`);
+  return c.value;
+}
 
 /** Levenshtein distance, bounded: stops early once over max. */
 function distance(a: string, b: string, max: number): number {
@@ -40,82 +60,66 @@ export function suggestCategories(input: string): string[] {
 
 /** Checks a usage category; with allowUnknown an unknown one passes (the caller warns). */
 export function parseCategory(flag: string, v: string, allowUnknown: boolean): { category: string; known: boolean } {
-  const category = v.trim();
-  if (CATEGORY_SET.has(category)) return { category, known: true };
-  if (category === '' || !/^[a-z0-9][a-z0-9-]*$/.test(category)) {
-    throw new UsageError(
-      `${flag} "${v}" is not a usage category: categories are lower-case words joined by hyphens, such as sms or calls-outbound; see \`utrig categories\``,
-    );
-  }
-  if (allowUnknown) return { category, known: false };
-  const near = suggestCategories(category);
+  const c = checkCategory(v, allowUnknown);
+  if (c.ok) return c.value;
+  if (!CATEGORY_SYNTAX.test(v)) throw new UsageError(`${flag} ${c.reason}; see \`utrig categories\``);
+  const near = suggestCategories(v);
   const dym = near.length > 0 ? `; did you mean ${near.join(', ')}?` : '';
   throw new UsageError(
-    `${flag} "${v}" is not a usage category utrig knows${dym} (see \`utrig categories\`, or pass --allow-unknown-category for one newer than utrig's list)`,
+    `${flag} ${c.reason}${dym} (see \`utrig categories\`, or pass --allow-unknown-category for one newer than utrig's list)`,
   );
 }
 
-/** A trigger value: a non-negative decimal, or +N meaning N more than the current value. */
+/** A trigger value: a plain decimal greater than 0, or +N meaning N more than the current value. */
 export function parseTriggerValue(flag: string, v: string): string {
-  const s = v.trim();
-  if (!/^\+?(\d+(\.\d+)?|\.\d+)$/.test(s)) {
-    throw new UsageError(`${flag} "${v}" is not a number: give a value such as 1000 or 12.50, or +30 for 30 more than the current value`);
-  }
-  return s;
+  return need(flag, checkTriggerValue(v)).text;
 }
 
-/** A callback URL: absolute http or https. */
+/** An amount of simulated usage (`utrig emulator usage --count/--usage/--price`): 0 or more; a "+" is dropped. */
+export function parseUsageAmount(flag: string, v: string): string {
+  return need(flag, checkUsageAmount(v));
+}
+
+/** A callback URL: absolute http or https, ASCII, no spaces. */
 export function parseCallbackUrl(flag: string, v: string): string {
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    throw new UsageError(`${flag} "${v}" is not a URL: give an absolute http(s) URL such as https://example.com/usage-hook`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new UsageError(`${flag} must be an http or https URL; got ${u.protocol.replace(/:$/, '')}`);
-  }
-  return v;
+  return need(flag, checkCallbackUrl(v));
 }
 
-/** The callback method: GET or POST (any case). The older enum's other verbs are refused. */
-export function parseCallbackMethod(flag: string, v: string): 'GET' | 'POST' {
-  const m = v.trim().toUpperCase();
-  if (m === 'GET' || m === 'POST') return m;
-  if ((LEGACY_METHODS as readonly string[]).includes(m)) {
-    throw new UsageError(
-      `${flag} ${m} is not accepted: Twilio calls usage-trigger callbacks with GET or POST only (the older enum's HEAD, PATCH, PUT and DELETE are refused)`,
-    );
-  }
-  return enumError(flag, v, METHODS);
+/** The callback method: GET or POST, upper-case as Twilio's enum spells them. */
+export function parseCallbackMethod(flag: string, v: string): CallbackMethod {
+  return need(flag, checkCallbackMethod(v));
 }
 
-function enumError(flag: string, v: string, allowed: readonly string[]): never {
-  throw new UsageError(`${flag} "${v}" is not one of ${allowed.join(', ')}`);
+/** Recurring: daily, monthly, yearly, alltime, or empty (once ever). */
+export function parseRecurring(flag: string, v: string): RecurringValue {
+  return need(flag, checkRecurring(v));
 }
 
-/** One value of a fixed list, case-insensitive. */
+/** TriggerBy: count, usage or price. */
+export function parseTriggerBy(flag: string, v: string): TriggerByValue {
+  return need(flag, checkTriggerBy(v));
+}
+
+/** One value of a fixed list, exactly as listed. */
 export function parseEnum<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
-  const s = v.trim().toLowerCase();
-  const hit = allowed.find((a) => a === s);
-  return hit ?? enumError(flag, v, allowed);
+  const hit = allowed.find((a) => a === v);
+  if (hit === undefined) throw new UsageError(`${flag} ${quote(v)} is not one of ${allowed.join(', ')}`);
+  return hit;
 }
 
-/** A friendly name: at most 64 characters. */
+/** A friendly name: at most 64 UTF-16 code units, as Twilio counts them. */
 export function parseFriendlyName(flag: string, v: string): string {
-  const n = [...v].length;
-  if (n > FRIENDLY_NAME_MAX) {
-    throw new UsageError(`${flag} is ${n} characters long: Twilio accepts at most ${FRIENDLY_NAME_MAX}`);
-  }
-  return v;
+  return need(flag, checkFriendlyName(v));
 }
 
 /** A usage trigger SID: UT followed by 32 hex digits. */
 export function parseTriggerSid(what: string, v: string): string {
-  if (!TRIGGER_SID_RE.test(v)) {
-    throw new UsageError(`${what} "${v}" is not a usage trigger SID: expected UT followed by 32 hex digits`);
-  }
-  return v;
+  return need(what, checkSid('UT', v));
+}
+
+/** --page-size: a whole number from 1 to 1000, Twilio's PageSize bounds. */
+export function parsePageSize(flag: string, v: string): number {
+  return need(flag, checkPageSize(v));
 }
 
 /** A whole number within bounds. */

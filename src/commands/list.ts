@@ -1,16 +1,26 @@
 import type { UsageTrigger } from '../api/types.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
-import { parseCategory, parseEnum, parseIntFlag, RECURRING, str, TRIGGER_BY } from './flags.js';
+import {
+  PAGE_SIZE_MAX,
+  parseCategory,
+  parseIntFlag,
+  parsePageSize,
+  parseRecurring,
+  parseTriggerBy,
+  str,
+  type RecurringValue,
+  type TriggerByValue,
+} from './flags.js';
 
-export const MAX_PAGE_SIZE = 1000;
+export const MAX_PAGE_SIZE = PAGE_SIZE_MAX;
 /** An account holds at most 1,000 triggers; --limit beyond that is still accepted for paging tests and subaccount growth. */
 const LIMIT_MAX = 1_000_000;
 
 export interface ListOptions {
   category?: string;
-  recurring?: (typeof RECURRING)[number];
-  triggerBy?: (typeof TRIGGER_BY)[number];
+  recurring?: RecurringValue;
+  triggerBy?: TriggerByValue;
   limit?: number;
   pageSize: number;
 }
@@ -22,15 +32,15 @@ export function parseListOptions(raw: Record<string, unknown>): ListOptions {
   const limit = limitRaw === undefined ? undefined : parseIntFlag('--limit', limitRaw, 1, LIMIT_MAX);
   const psRaw = str(raw, 'pageSize');
   const pageSize =
-    psRaw === undefined ? Math.min(limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE) : parseIntFlag('--page-size', psRaw, 1, MAX_PAGE_SIZE);
+    psRaw === undefined ? Math.min(limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE) : parsePageSize('--page-size', psRaw);
   const o: ListOptions = { pageSize };
   if (limit !== undefined) o.limit = limit;
   const category = str(raw, 'category');
   if (category !== undefined) o.category = parseCategory('--category', category, raw.allowUnknownCategory === true).category;
   const rec = str(raw, 'recurring');
-  if (rec !== undefined) o.recurring = parseEnum('--recurring', rec, RECURRING);
+  if (rec !== undefined) o.recurring = parseRecurring('--recurring', rec);
   const by = str(raw, 'triggerBy');
-  if (by !== undefined) o.triggerBy = parseEnum('--trigger-by', by, TRIGGER_BY);
+  if (by !== undefined) o.triggerBy = parseTriggerBy('--trigger-by', by);
   return o;
 }
 

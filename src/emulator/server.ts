@@ -5,6 +5,7 @@ import { loadState, StateWriter } from './state.js';
 import {
   API_VERSION,
   checkCategory,
+  pageSizeParam,
   parseRecurring,
   parseTriggerBy,
   stableHex,
@@ -260,7 +261,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       else if (v !== '') filter.triggerBy = parseTriggerBy(v);
       keep.append(name, v);
     }
-    const pageSize = intParam(q, 'PageSize', 50, 1, 1000);
+    const pageSize = pageSizeParam(q.get('PageSize'));
     const page = intParam(q, 'Page', 0, 0, Number.MAX_SAFE_INTEGER);
     const token = q.get('PageToken');
     const items = store.listTriggers(account, filter);

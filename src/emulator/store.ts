@@ -1,7 +1,19 @@
 import type { UsageTrigger } from '../api/types.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { CATEGORIES } from '../categories.js';
 import { formatRfc2822 } from '../api/callback.js';
+import {
+  checkCallbackMethod,
+  checkCallbackUrl,
+  checkCategory as categoryRule,
+  checkFriendlyName as friendlyNameRule,
+  checkPageSize,
+  checkRecurring,
+  checkTriggerBy,
+  checkTriggerValue,
+  PAGE_SIZE_DEFAULT,
+  parseMicros,
+  type Checked,
+} from '../rules.js';
 
 /** Everything is kept in integer millionths so sums of fractional prices stay exact. */
 const SCALE = 1_000_000;
@@ -11,7 +23,6 @@ export const MAX_TRIGGERS_PER_ACCOUNT = 1000;
 export type TriggerBy = 'count' | 'usage' | 'price';
 export type Recurring = 'daily' | 'monthly' | 'yearly';
 const FIELD_INDEX: Record<TriggerBy, 0 | 1 | 2> = { count: 0, usage: 1, price: 2 };
-const CATEGORY_SET = new Set(CATEGORIES);
 export const TOTALPRICE = 'totalprice';
 
 export interface AccountRecord {
@@ -98,14 +109,9 @@ export function formatScaled(v: number): string {
   return (neg ? '-' : '') + String(int) + (frac ? `.${frac}` : '');
 }
 
-const DECIMAL = /^\d+(\.\d+)?$/;
-/** Parses a non-negative decimal string into millionths, or null when malformed. */
+/** Parses a plain non-negative decimal (at most six decimal places) into millionths, or null. */
 export function parseScaled(text: string): number | null {
-  const t = text.trim();
-  if (!DECIMAL.test(t)) return null;
-  const [int = '0', frac = ''] = t.split('.');
-  const v = Number(int) * SCALE + Number((frac + '000000').slice(0, 6));
-  return Number.isSafeInteger(v) ? v : null;
+  return parseMicros(text);
 }
 
 function pad(n: number, w = 2): string {
@@ -141,7 +147,7 @@ function periodKey(recurring: Recurring | null, ms: number): string {
 }
 
 export function isKnownCategory(c: string): boolean {
-  return CATEGORY_SET.has(c);
+  return categoryRule(c).ok;
 }
 
 export interface CreateTriggerInput {
@@ -169,45 +175,41 @@ function requireParam(v: string | undefined, name: string): string {
   return v;
 }
 
+/** The value of a passed rule (src/rules.ts, shared with the CLI), or a 400 naming the parameter. */
+function need<T>(name: string, c: Checked<T>): T {
+  if (!c.ok) throw new StoreError(400, BAD, `${name} ${c.reason}`);
+  return c.value;
+}
+
 function checkUrl(v: string, name: string): string {
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    throw new StoreError(400, BAD, `${name} is not a valid URL: ${v}`);
-  }
-  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '') {
-    throw new StoreError(400, BAD, `${name} must be an absolute http or https URL: ${v}`);
-  }
-  return v;
+  return need(name, checkCallbackUrl(v));
 }
 
 function checkMethod(v: string): 'GET' | 'POST' {
-  const up = v.toUpperCase();
-  if (up === 'GET' || up === 'POST') return up;
-  throw new StoreError(400, BAD, `CallbackMethod must be GET or POST, got ${v}`);
+  return need('CallbackMethod', checkCallbackMethod(v));
 }
 
 function checkFriendlyName(v: string): string {
-  if (v.length > 64) throw new StoreError(400, BAD, `FriendlyName must be at most 64 characters, got ${v.length}`);
-  return v;
+  return need('FriendlyName', friendlyNameRule(v));
 }
 
 /** Parses a Recurring value; '' and 'alltime' mean non-recurring (null). */
 export function parseRecurring(v: string): Recurring | null {
-  if (v === '' || v === 'alltime') return null;
-  if (v === 'daily' || v === 'monthly' || v === 'yearly') return v;
-  throw new StoreError(400, BAD, `Recurring must be one of daily, monthly, yearly, alltime or empty, got ${v}`);
+  const r = need('Recurring', checkRecurring(v));
+  return r === '' || r === 'alltime' ? null : r;
 }
 
 export function parseTriggerBy(v: string): TriggerBy {
-  if (v === 'count' || v === 'usage' || v === 'price') return v;
-  throw new StoreError(400, BAD, `TriggerBy must be one of count, usage, price, got ${v}`);
+  return need('TriggerBy', checkTriggerBy(v));
 }
 
 export function checkCategory(v: string, name: string): string {
-  if (!CATEGORY_SET.has(v)) throw new StoreError(400, BAD, `${name} is not a valid usage category: ${v}`);
-  return v;
+  return need(name, categoryRule(v)).category;
+}
+
+/** The list's PageSize query parameter: absent or empty means Twilio's default, 50. */
+export function pageSizeParam(v: string | null): number {
+  return v === null || v === '' ? PAGE_SIZE_DEFAULT : need('PageSize', checkPageSize(v));
 }
 
 /**
@@ -424,17 +426,13 @@ export class Store {
   /** Validates Twilio's create parameters and adds the trigger; it may fire at once. */
   createTrigger(account: string, input: CreateTriggerInput): TriggerJson {
     const callbackUrl = checkUrl(requireParam(input.CallbackUrl, 'CallbackUrl'), 'CallbackUrl');
-    const rawValue = requireParam(input.TriggerValue, 'TriggerValue').trim();
+    const value = need('TriggerValue', checkTriggerValue(requireParam(input.TriggerValue, 'TriggerValue')));
     const category = checkCategory(requireParam(input.UsageCategory, 'UsageCategory'), 'UsageCategory');
-    const method = input.CallbackMethod === undefined || input.CallbackMethod === '' ? 'POST' : checkMethod(input.CallbackMethod);
+    const method = input.CallbackMethod === undefined ? 'POST' : checkMethod(input.CallbackMethod);
     const recurring = input.Recurring === undefined ? null : parseRecurring(input.Recurring);
-    const triggerBy = input.TriggerBy === undefined || input.TriggerBy === '' ? 'usage' : parseTriggerBy(input.TriggerBy);
+    const triggerBy = input.TriggerBy === undefined ? 'usage' : parseTriggerBy(input.TriggerBy);
     if (input.FriendlyName !== undefined) checkFriendlyName(input.FriendlyName);
-    const offset = rawValue.startsWith('+');
-    const parsed = parseScaled(offset ? rawValue.slice(1) : rawValue);
-    if (parsed === null || parsed <= 0) {
-      throw new StoreError(400, BAD, `TriggerValue must be a positive number or an offset such as +30, got ${input.TriggerValue}`);
-    }
+    const { offset, micros: parsed } = value;
     if ((this.byAccount.get(account)?.length ?? 0) >= MAX_TRIGGERS_PER_ACCOUNT) {
       throw new StoreError(400, BAD, `account ${account} already has ${MAX_TRIGGERS_PER_ACCOUNT} usage triggers, the maximum; delete some first`);
     }
