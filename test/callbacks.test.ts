@@ -16,7 +16,7 @@ interface Bg {
   exited: Promise<CliResult>;
 }
 
-function startCli(command: string, args: string[], env: Record<string, string>, timeoutMs = 10_000): Bg {
+function startCli(command: string, args: string[], env: Record<string, string>, timeoutMs = 30_000): Bg {
   const full: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...env };
   const child = spawn(command, args, { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
   const bg = { child, stdout: '', stderr: '' } as Bg;
