@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { computeSignature } from '../src/api/signature.js';
+import { computeBodyHash, computeSignature } from '../src/api/signature.js';
 import { BIN, harness, runCli, tempConfigDir, type CliResult, type Harness } from './helpers.js';
 
 /** A long-running CLI process (listen): stdin ignored, output collected, killed by pid at the deadline. */
@@ -16,7 +16,7 @@ interface Bg {
   exited: Promise<CliResult>;
 }
 
-function startCli(command: string, args: string[], env: Record<string, string>, timeoutMs = 10_000): Bg {
+function startCli(command: string, args: string[], env: Record<string, string>, timeoutMs = 30_000): Bg {
   const full: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...env };
   const child = spawn(command, args, { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
   const bg = { child, stdout: '', stderr: '' } as Bg;
@@ -118,8 +118,8 @@ test('fire -> listen round trip: POST and GET from flags, and a trigger fetched 
   assert.equal(ev[2]!.params.TriggerValue, '50');
 });
 
-test('a wrong token or a tampered parameter is answered 403 and reported; fire exits 1 on it', async () => {
-  const l = listen(h, ['--count', '3']);
+test('a wrong token or a tampered parameter is answered 403, reported and not counted; fire exits 1 on it', async () => {
+  const l = listen(h, ['--count', '1']);
   const port = await l.port;
   const url = `http://127.0.0.1:${port}/hook`;
   const params = { AccountSid: h.emu.accountSid, UsageTriggerSid: 'UT' + '1'.repeat(32), UsageCategory: 'sms', TriggerValue: '10', CurrentValue: '10' };
@@ -137,6 +137,11 @@ test('a wrong token or a tampered parameter is answered 403 and reported; fire e
   assertExit(fire, 1, 'fire with a wrong token');
   assert.match(fire.stderr, /^error: http:\/\/127\.0\.0\.1:\d+\/hook answered 403\n/);
   assert.equal((JSON.parse(fire.stdout) as { status: number }).status, 403);
+  // --count 1 counts accepted callbacks only: three forgeries must not end the wait
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(l.child.exitCode, null, `listen ended after forged requests\n${l.stdout}\n${l.stderr}`);
+  const good = await h.run(['fire', '--category', 'sms', '--value', '10', '--to', url]);
+  assertExit(good, 0, 'fire with the right token');
 
   const res = await l.exited;
   assertExit(res, 0, 'listen');
@@ -145,6 +150,7 @@ test('a wrong token or a tampered parameter is answered 403 and reported; fire e
     [false, 403],
     [false, 403],
     [false, 403],
+    [true, 200],
   ]);
   assert.equal(ev[1]!.params.CurrentValue, '11');
   assert.match(ev[0]!.reason ?? '', /X-Twilio-Signature does not match/);
@@ -407,4 +413,135 @@ test('the README walk-through: --local listen, then --local create and usage in 
   assert.equal(ev[0]!.verified, true);
   assert.equal(ev[0]!.params.UsageTriggerSid, (JSON.parse(created.stdout) as { sid: string }).sid);
   assert.equal(ev[0]!.params.CurrentValue, '12');
+});
+
+/** A loopback handler for --forward-to that records what reaches it. */
+async function startHandler(): Promise<{ url: string; got: { url: string; headers: IncomingMessage['headers']; body: string }[]; close: () => Promise<void> }> {
+  const got: { url: string; headers: IncomingMessage['headers']; body: string }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      got.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/handler`,
+    got,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+test('a signature captured from a GET callback does not vouch for a body it does not cover; --count counts accepted callbacks only', async () => {
+  const handler = await startHandler();
+  try {
+    const l = listen(h, ['--count', '1', '--forward-to', handler.url]);
+    const port = await l.port;
+    const url = `http://127.0.0.1:${port}/cb?UsageCategory=sms&CurrentValue=10`;
+    // what a GET callback carries: a signature over the URL alone
+    const captured = computeSignature(h.emu.authToken, url);
+    const replay = (contentType: string, body: string) => fetch(url, { method: 'POST', headers: { 'content-type': contentType, 'x-twilio-signature': captured }, body });
+    const json = await replay('application/json', '{"UsageTriggerSid":"UTevil","CurrentValue":"999999"}');
+    assert.equal(json.status, 403);
+    await json.text();
+    const text = await replay('text/plain', 'anything at all');
+    assert.equal(text.status, 403);
+    await text.text();
+    assert.equal(handler.got.length, 0, 'a replayed signature reached the handler');
+
+    // a JSON body that the signature covers through bodySHA256 verifies, is forwarded and ends --count 1
+    const body = '{"UsageTriggerSid":"UT1","CurrentValue":"10"}';
+    const signedUrl = `http://127.0.0.1:${port}/cb?bodySHA256=${computeBodyHash(body)}`;
+    const good = await fetch(signedUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twilio-signature': computeSignature(h.emu.authToken, signedUrl) }, body });
+    assert.equal(good.status, 200);
+    await good.text();
+
+    const res = await l.exited;
+    assertExit(res, 0, 'listen');
+    const ev = events(res);
+    assert.deepEqual(ev.map((e) => [e.method, e.verified, e.status]), [
+      ['POST', false, 403],
+      ['POST', false, 403],
+      ['POST', true, 200],
+    ]);
+    assert.match(ev[0]!.reason ?? '', /^the signature does not cover the body: a body that is not a form needs a bodySHA256 query parameter$/);
+    assert.equal(handler.got.length, 1);
+    assert.equal(handler.got[0]!.body, body);
+  } finally {
+    await handler.close();
+  }
+});
+
+test('--forward-to its own address is a usage error; a request utrig already forwarded is not forwarded again', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  for (const [host, target] of [
+    ['127.0.0.1', `http://127.0.0.1:${port}/`],
+    ['127.0.0.1', `http://localhost:${port}/usage`],
+    ['::1', `http://[::1]:${port}/`],
+  ] as const) {
+    const res = await h.run(['listen', '--host', host, '--port', String(port), '--forward-to', target], { timeoutMs: 8000 });
+    assertExit(res, 2, `listen --host ${host} --forward-to ${target}`);
+    assert.match(res.stderr, new RegExp(`^error: --forward-to ${target.replace(/[[\]/.]/g, '\\$&')} is this listener's own address \\(.*:${port}\\): every callback would loop back\\n`));
+    assert.equal(res.stdout, '');
+  }
+
+  const handler = await startHandler();
+  try {
+    const l = listen(h, ['--count', '1', '--forward-to', handler.url]);
+    const port2 = await l.port;
+    const url = `http://127.0.0.1:${port2}/cb`;
+    const form = { UsageCategory: 'sms', CurrentValue: '10' };
+    const send = (extra: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': computeSignature(h.emu.authToken, url, form), ...extra },
+        body: new URLSearchParams(form),
+      });
+    const looped = await send({ 'x-utrig-forwarded': '1' });
+    assert.equal(looped.status, 508);
+    assert.match(await looped.text(), /not forwarded again/);
+    assert.equal(handler.got.length, 0);
+    const first = await send({});
+    assert.equal(first.status, 200);
+    await first.text();
+    const res = await l.exited;
+    assertExit(res, 0, 'listen');
+    assert.deepEqual(events(res).map((e) => e.status), [508, 200]);
+    assert.equal(handler.got.length, 1);
+    assert.equal(handler.got[0]!.headers['x-utrig-forwarded'], '1');
+  } finally {
+    await handler.close();
+  }
+});
+
+test("listen shows a rejected request's parameters with control characters escaped", async () => {
+  const l = startCli(process.execPath, [BIN, 'listen', '--port', '0', '--count', '1', '-o', 'table'], h.env);
+  const port = await l.port;
+  const url = `http://127.0.0.1:${port}/hook`;
+  const forged = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' },
+    body: new URLSearchParams({ 'Evil\x1b[2J': '\x1b]0;pwned\x07\r\n#9 12:00:00  POST /  ✓ verified\u202e' }),
+  });
+  assert.equal(forged.status, 403);
+  await forged.text();
+  const good = await h.run(['fire', '--category', 'sms', '--value', '10', '--to', url]);
+  assertExit(good, 0, 'fire');
+  const res = await l.exited;
+  assertExit(res, 0, 'listen -o table');
+  const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]/;
+  assert.doesNotMatch(res.stdout, raw, res.stdout);
+  assert.doesNotMatch(res.stderr, raw, res.stderr);
+  assert.match(res.stdout, /^ {2}Evil\\u001b\[2J {2}\\u001b\]0;pwned\\u0007\\r\\n#9 12:00:00 {2}POST \/ {2}✓ verified\\u202e$/m);
+  assert.equal(res.stdout.split('\n').filter((line) => line.startsWith('#')).length, 2, res.stdout);
 });

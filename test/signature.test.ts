@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeBodyHash, computeSignature, validateSignature } from '../src/api/signature.js';
+import { checkRequestSignature, computeBodyHash, computeSignature, validateSignature } from '../src/api/signature.js';
 
 const TOKEN = '12345';
 const URL_ = 'https://example.com/myapp.php?foo=1&bar=2';
@@ -53,4 +53,29 @@ test('validateSignature supports the bodySHA256 variant for JSON bodies', () => 
   const sig = computeSignature(TOKEN, url);
   assert.equal(validateSignature(TOKEN, sig, url, json), true);
   assert.equal(validateSignature(TOKEN, sig, url, json.replace('true', 'false')), false);
+});
+
+test('checkRequestSignature refuses a body the signature does not cover, as Twilio validators do', () => {
+  const getSig = computeSignature(TOKEN, URL_);
+  const req = (method: string, contentType: string | undefined, body: string) => ({ url: URL_, method, contentType, body });
+  // a GET callback's signature (the URL alone) holds for the GET and for an empty POST
+  assert.equal(checkRequestSignature(TOKEN, getSig, req('GET', undefined, '')), null);
+  assert.equal(checkRequestSignature(TOKEN, getSig, req('POST', 'application/json', '')), null);
+  // but vouches for no body it did not sign
+  for (const [ct, body] of [
+    ['application/json', '{"UsageTriggerSid":"UTevil"}'],
+    ['text/plain', 'x'],
+    [undefined, 'x'],
+  ] as const) {
+    assert.match(checkRequestSignature(TOKEN, getSig, req('POST', ct, body)) ?? '', /^the signature does not cover the body/, `${ct}`);
+  }
+  assert.match(checkRequestSignature(TOKEN, getSig, req('GET', 'application/json', '{"a":1}')) ?? '', /does not cover the body/);
+  // a form body is signed param by param; a JSON body through bodySHA256
+  assert.equal(checkRequestSignature(TOKEN, EXPECTED, req('POST', 'application/x-www-form-urlencoded; charset=utf-8', new URLSearchParams(PARAMS).toString())), null);
+  assert.match(checkRequestSignature(TOKEN, getSig, req('POST', 'application/x-www-form-urlencoded', 'Digits=1')) ?? '', /does not match/);
+  const json = '{"a":1}';
+  const url = `https://example.com/hook?bodySHA256=${computeBodyHash(json)}`;
+  const sig = computeSignature(TOKEN, url);
+  assert.equal(checkRequestSignature(TOKEN, sig, { url, method: 'POST', contentType: 'application/json', body: json }), null);
+  assert.match(checkRequestSignature(TOKEN, sig, { url, method: 'POST', contentType: 'application/json', body: '{"a":2}' }) ?? '', /does not match/);
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { buildCallbackParams, deliverCallback, type DeliveryAttempt, type TriggerLike } from '../api/callback.js';
 import type { Deps } from '../deps.js';
 import { ApiError, NetworkError, UsageError } from '../errors.js';
+import { escapeControls } from '../output/escape.js';
 import {
   parseCallbackMethod,
   parseCallbackUrl,
@@ -163,5 +164,5 @@ export function fireFailure(r: FireResult): ApiError | NetworkError | undefined 
 export function describeFire(r: FireResult): string {
   const what = r.status === null ? `no answer (${r.error ?? 'unreachable'})` : `answered ${r.status}`;
   const tries = r.attempts === 1 ? '1 attempt' : `${r.attempts} attempts`;
-  return `${r.method} ${r.url} ${what} in ${r.ms} ms (${tries}; trigger ${r.params.UsageTriggerSid ?? '?'})\n`;
+  return escapeControls(`${r.method} ${r.url} ${what} in ${r.ms} ms (${tries}; trigger ${r.params.UsageTriggerSid ?? '?'})`) + '\n';
 }

@@ -1,9 +1,12 @@
+import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { ChalkInstance } from 'chalk';
 import { Agent, request } from 'undici';
-import { validateSignature } from '../api/signature.js';
+import { checkRequestSignature, isFormRequest } from '../api/signature.js';
 import { UsageError } from '../errors.js';
+import { escapeControls } from '../output/escape.js';
 import { keyValues } from '../output/render.js';
 import { parseCallbackUrl, parseIntFlag, str } from './flags.js';
 
@@ -35,6 +38,8 @@ export interface CallbackEvent {
   forwarded: { status: number | null; ms: number; error?: string } | null;
   /** Why verification failed, when it did. */
   reason?: string;
+  /** Why listen refused a request whose signature was not the problem (a forwarding loop). */
+  refused?: string;
 }
 
 /** Reads commander's values for `utrig listen`. */
@@ -92,8 +97,45 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-function isForm(req: IncomingMessage): boolean {
-  return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+/** Marks a request listen forwarded; a marked request is never forwarded again, so no loop lasts. */
+export const HOP_HEADER = 'x-utrig-forwarded';
+
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
+
+/** Addresses a URL's host may reach (a name resolved; an unresolvable one reaches nothing yet). */
+async function resolveHost(hostname: string): Promise<string[]> {
+  const bare = hostname.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare)) return [bare];
+  try {
+    return (await lookup(bare, { all: true })).map((a) => a.address);
+  } catch {
+    return [];
+  }
+}
+
+function normalizeAddress(a: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
+  return (v4 ? v4[1]! : a).toLowerCase();
+}
+
+const isWildcard = (a: string) => a === '0.0.0.0' || a === '::';
+const isLoopback = (a: string) => a.startsWith('127.') || a === '::1';
+
+/** Whether connecting to `target` reaches a socket bound to `bound`. */
+function reaches(target: string, bound: string): boolean {
+  const t = normalizeAddress(target);
+  const b = normalizeAddress(bound);
+  if (t === b) return true;
+  // 0.0.0.0 and :: as a destination mean this machine
+  if (isWildcard(t)) return isWildcard(b) || isLoopback(b) || localAddresses().includes(b);
+  if (isWildcard(b)) return isLoopback(t) || localAddresses().includes(t);
+  return false;
+}
+
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .map((i) => normalizeAddress(i.address));
 }
 
 function toRecord(p: URLSearchParams): Record<string, string> {
@@ -118,6 +160,9 @@ export interface ListenHandlers {
 
 /** Starts the receiver; `authToken` undefined means signatures are not checked. */
 export async function startListener(opts: ListenOptions, authToken: string | undefined, signal: AbortSignal, h: ListenHandlers): Promise<Listener> {
+  // resolved before binding, so the check below runs before any request can arrive
+  const forwardTarget = opts.forwardTo ? new URL(opts.forwardTo) : undefined;
+  const forwardAddresses = forwardTarget ? await resolveHost(forwardTarget.hostname) : [];
   const agent = opts.forwardTo ? new Agent({ keepAliveTimeout: 1000, connect: { timeout: 10_000 } }) : undefined;
   let seen = 0;
   let stopping = false;
@@ -133,6 +178,7 @@ export async function startListener(opts: ListenOptions, authToken: string | und
       if (v === undefined || HOP_BY_HOP.has(k)) continue;
       headers[k] = v;
     }
+    headers[HOP_HEADER] = '1';
     const started = performance.now();
     try {
       const out = await request(target, {
@@ -182,7 +228,7 @@ export async function startListener(opts: ListenOptions, authToken: string | und
       return;
     }
     const raw = body.toString('utf8');
-    const form = method !== 'GET' && isForm(req);
+    const form = isFormRequest(method, req.headers['content-type']);
     const params = toRecord(form ? new URLSearchParams(raw) : u.searchParams);
 
     let verified: boolean | null = null;
@@ -194,19 +240,23 @@ export async function startListener(opts: ListenOptions, authToken: string | und
         verified = false;
         reason = 'no X-Twilio-Signature header';
       } else {
-        // a form body is signed as sorted params, a JSON body through bodySHA256 in the URL; anything else as the URL alone
-        const signedBody = form || u.searchParams.has('bodySHA256') ? raw : {};
-        verified = validateSignature(authToken, sig, url, signedBody);
-        if (!verified) reason = `X-Twilio-Signature does not match the signature of ${url} and the parameters`;
+        reason = checkRequestSignature(authToken, sig, { url, method, contentType: req.headers['content-type'], body: raw }) ?? undefined;
+        verified = reason === undefined;
       }
     }
 
     let status = opts.status;
     let forwarded: CallbackEvent['forwarded'] = null;
+    let refused: string | undefined;
     if (verified === false && opts.verify) {
       status = 403;
       res.writeHead(403, { 'content-type': 'text/plain' });
       res.end('invalid X-Twilio-Signature\n');
+    } else if (opts.forwardTo && req.headers[HOP_HEADER] !== undefined) {
+      status = 508;
+      refused = `already forwarded by utrig listen (${HOP_HEADER} header): not forwarded again, to stop a loop`;
+      res.writeHead(508, { 'content-type': 'text/plain' });
+      res.end(`utrig listen ${refused}\n`);
     } else if (opts.forwardTo) {
       ({ status, forwarded } = await forward(req, pathAndQuery, body, res));
     } else {
@@ -214,9 +264,12 @@ export async function startListener(opts: ListenOptions, authToken: string | und
       res.end(status < 300 ? 'ok\n' : `utrig listen answered ${status} (--status)\n`);
     }
     if (stopping) return;
-    seen += 1;
+    // --count waits for accepted callbacks: a forged or looping request must not end a CI wait
+    const accepted = !(verified === false && opts.verify) && refused === undefined;
+    if (accepted) seen += 1;
     const event: CallbackEvent = { time: new Date().toISOString(), method, path: pathAndQuery, verified, params, status, forwarded };
     if (reason !== undefined) event.reason = reason;
+    if (refused !== undefined) event.refused = refused;
     h.onEvent(event);
     if (opts.count !== undefined && seen >= opts.count) stop();
   }
@@ -242,6 +295,16 @@ export async function startListener(opts: ListenOptions, authToken: string | und
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   fallbackHost = `${shownHost}:${addr.port}`;
+  if (forwardTarget) {
+    const port = forwardTarget.port === '' ? DEFAULT_PORTS[forwardTarget.protocol] : Number(forwardTarget.port);
+    if (port === addr.port && forwardAddresses.some((a) => reaches(a, addr.address))) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await agent?.close();
+      throw new UsageError(`--forward-to ${opts.forwardTo} is this listener's own address (${fallbackHost}): every callback would loop back`, {
+        hint: 'give the address of your handler, e.g. --forward-to http://127.0.0.1:8080/usage',
+      });
+    }
+  }
 
   const done = new Promise<void>((resolve) => {
     stop = () => {
@@ -277,12 +340,13 @@ function formatValue(v: string | undefined): string {
   return /^-?\d+\.\d+$/.test(v) ? v.replace(/\.?0+$/, '') : v;
 }
 
-/** The human block for one callback (a terminal). */
+/** The human block for one callback (a terminal); everything from the request is shown escaped. */
 export function renderCallbackBlock(c: ChalkInstance, e: CallbackEvent, n: number): string {
-  const p = e.params;
+  const p: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e.params)) p[k] = escapeControls(v);
   const check = e.verified === true ? c.green('✓ verified') : e.verified === false ? c.red('✗ NOT verified') : c.yellow('not checked');
   const answered = e.status < 300 ? c.green(String(e.status)) : c.red(String(e.status));
-  const head = `${c.bold(`#${n}`)} ${e.time.slice(11, 19)}  ${e.method} ${e.path}  ${check}  answered ${answered}\n`;
+  const head = `${c.bold(`#${n}`)} ${e.time.slice(11, 19)}  ${escapeControls(e.method)} ${escapeControls(e.path)}  ${check}  answered ${answered}\n`;
   const pairs: [string, string][] = [];
   if (p.UsageTriggerSid !== undefined) {
     pairs.push(['Trigger', c.cyan(p.UsageTriggerSid)]);
@@ -296,9 +360,10 @@ export function renderCallbackBlock(c: ChalkInstance, e: CallbackEvent, n: numbe
     for (const [k, v] of Object.entries(p)) pairs.push([k, v]);
     if (pairs.length === 0) pairs.push(['Params', c.dim('none (not a usage-trigger callback?)')]);
   }
-  if (e.reason !== undefined) pairs.push(['Signature', c.red(e.reason)]);
+  if (e.reason !== undefined) pairs.push(['Signature', c.red(escapeControls(e.reason))]);
+  if (e.refused !== undefined) pairs.push(['Refused', c.red(escapeControls(e.refused))]);
   if (e.forwarded) {
-    pairs.push(['Forwarded', e.forwarded.status === null ? c.red(`failed after ${e.forwarded.ms} ms: ${e.forwarded.error ?? ''}`) : `${e.forwarded.status} in ${e.forwarded.ms} ms`]);
+    pairs.push(['Forwarded', e.forwarded.status === null ? c.red(`failed after ${e.forwarded.ms} ms: ${escapeControls(e.forwarded.error ?? '')}`) : `${e.forwarded.status} in ${e.forwarded.ms} ms`]);
   }
   const body = keyValues(c, pairs)
     .trimEnd()

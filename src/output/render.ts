@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { IO } from '../io.js';
 import { csvLine } from './csv.js';
+import { escapeControls } from './escape.js';
 import type { Format } from './format.js';
 import { pick } from './format.js';
 import { chalkFor } from './messages.js';
@@ -10,7 +11,7 @@ type Row = Record<string, unknown>;
 /** A column of a human table. */
 export interface Column {
   header: string;
-  /** The cell text (no colour). */
+  /** The cell text (no colour); the renderer makes its control characters visible. */
   get: (row: Row) => string;
   /** Colour for the cell; applied after widths are decided. */
   color?: (c: ChalkInstance, text: string, row: Row) => string;
@@ -29,17 +30,10 @@ export interface RenderOptions {
   columns: Column[];
 }
 
-const BORDERLESS = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-  right: '', 'right-mid': '', middle: '  ',
-};
-
-/** Text of a value in a table cell. */
+/** Text of a value in a table cell or detail view, its control characters made visible. */
 export function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return escapeControls(typeof v === 'object' ? JSON.stringify(v) : String(v));
 }
 
 function fieldColumns(fields: string[]): Column[] {
@@ -48,7 +42,11 @@ function fieldColumns(fields: string[]): Column[] {
 
 /** Decides column widths so the table fits the terminal, shrinking the shrinkable columns first. */
 function fitWidths(columns: Column[], cells: string[][], width: number): number[] {
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => (r[i] ?? '').length)));
+  // a loop, not Math.max(...cells): a spread of a 300,000-row page overflows the stack
+  const widths = columns.map((c) => c.header.length);
+  for (const r of cells) {
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
+  }
   const gap = 2 * (columns.length - 1);
   let over = widths.reduce((a, b) => a + b, 0) + gap - width;
   while (over > 0) {
@@ -64,36 +62,30 @@ function fitWidths(columns: Column[], cells: string[][], width: number): number[
   return widths;
 }
 
-/** Renders rows as a borderless, gh-style table. */
+/**
+ * Renders rows as a borderless, gh-style table: columns two spaces apart, cells padded to the
+ * column width, trailing blanks trimmed. Drawn here rather than by cli-table3, whose layout pass
+ * spreads all rows into one call (a stack overflow at 300,000 rows) and costs about a millisecond a
+ * row; cells are escaped single lines, so none of its wrapping or spanning is needed.
+ */
 export async function renderTable(io: IO, rows: Row[], columns: Column[]): Promise<string> {
-  const { default: Table } = await import('cli-table3');
   const c = chalkFor(io);
-  const cells = rows.map((r) => columns.map((col) => col.get(r)));
+  // every cell is escaped here, so a table declared anywhere shows hostile text inert
+  const cells = rows.map((r) => columns.map((col) => escapeControls(col.get(r))));
   const widths = fitWidths(columns, cells, io.columns);
-  const table = new Table({
-    head: columns.map((col) => c.bold(col.header)),
-    chars: BORDERLESS,
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
-    colWidths: widths,
-    wordWrap: false,
-    truncate: '…',
-  });
+  const line = (texts: string[], paint: (text: string, j: number) => string): string =>
+    texts
+      .map((t, j) => {
+        const text = t.length > widths[j]! ? t.slice(0, Math.max(0, widths[j]! - 1)) + '…' : t;
+        return paint(text, j) + (j < texts.length - 1 ? ' '.repeat(widths[j]! - text.length) : '');
+      })
+      .join('  ')
+      .trimEnd();
+  const lines = [line(columns.map((col) => escapeControls(col.header)), (t) => c.bold(t))];
   rows.forEach((r, i) => {
-    table.push(
-      columns.map((col, j) => {
-        let text = cells[i]![j]!;
-        if (text.length > widths[j]!) text = text.slice(0, widths[j]! - 1) + '…';
-        return col.color ? col.color(c, text, r) : text;
-      }),
-    );
+    lines.push(line(cells[i]!, (t, j) => (columns[j]!.color ? columns[j]!.color!(c, t, r) : t)));
   });
-  return (
-    table
-      .toString()
-      .split('\n')
-      .map((l) => l.trimEnd())
-      .join('\n') + '\n'
-  );
+  return lines.join('\n') + '\n';
 }
 
 /**
@@ -104,8 +96,12 @@ export async function renderList(rows: AsyncIterable<Row> | Iterable<Row>, o: Re
   const out = o.io.stdout;
   let n = 0;
   if (o.format === 'table') {
-    const all: Row[] = [];
-    for await (const r of rows) all.push(r);
+    let all: Row[];
+    if (Array.isArray(rows)) all = rows;
+    else {
+      all = [];
+      for await (const r of rows) all.push(r);
+    }
     if (all.length > 0) out.write(await renderTable(o.io, all, o.fields ? fieldColumns(o.fields) : o.columns));
     return all.length;
   }
@@ -149,10 +145,11 @@ export async function renderOne(row: Row, o: RenderOptions & { detail: (c: Chalk
   }
 }
 
-/** Aligned "key  value" lines. */
+/** Aligned "key  value" lines; values arrive escaped (cellText) and perhaps coloured. */
 export function keyValues(c: ChalkInstance, pairs: [string, string][]): string {
-  const w = Math.max(...pairs.map(([k]) => k.length));
-  return pairs.map(([k, v]) => `${c.bold(k.padEnd(w))}  ${v}`.trimEnd()).join('\n') + '\n';
+  const keys = pairs.map(([k]) => escapeControls(k));
+  const w = keys.reduce((m, k) => Math.max(m, k.length), 0);
+  return pairs.map(([, v], i) => `${c.bold(keys[i]!.padEnd(w))}  ${v}`.trimEnd()).join('\n') + '\n';
 }
 
 /** Honours back-pressure so memory stays flat on long streams; ends quietly when the reader went away. */

@@ -9,7 +9,7 @@ type Row = Record<string, unknown>;
 export function shortDate(v: unknown): string {
   if (typeof v !== 'string' || v === '') return '';
   const t = Date.parse(v);
-  if (!Number.isFinite(t)) return v;
+  if (!Number.isFinite(t)) return cellText(v);
   return new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 }
 
