@@ -1,5 +1,5 @@
 import { API_VERSION, checkCategory, parseRecurring, parseTriggerBy, Store, StoreError, type ListFilter, type TriggerRecord } from './store.js';
-import type { Reply } from './http.js';
+import type { Principal, Reply } from './http.js';
 
 const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json)?$/;
 const TRIGGERS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers(?:\.json)?$/;
@@ -147,7 +147,8 @@ function listRecords(store: Store, account: string, path: string, q: URLSearchPa
 }
 
 /** Routes one authenticated /2010-04-01 request; throws StoreError for Twilio's 4xx answers. */
-export function handleApi(store: Store, method: string, path: string, q: URLSearchParams, form: Record<string, string>, principal: string): Reply {
+export function handleApi(store: Store, method: string, path: string, q: URLSearchParams, form: Record<string, string>, who: Principal): Reply {
+  const principal = who.account;
   let m: RegExpExecArray | null;
   if ((m = TRIGGERS_PATH.exec(path))) {
     const account = resolveAccount(store, principal, m[1] as string, path);
@@ -172,6 +173,10 @@ export function handleApi(store: Store, method: string, path: string, q: URLSear
     throw methodNotAllowed(method, path);
   }
   if ((m = ACCOUNT_PATH.exec(path))) {
+    // Twilio: Standard API keys may use every resource except Accounts and Keys, and refuse them
+    // with 401 and 20003 "Authenticate" (the answer twilio-python #259 and twilio-cli #146 show).
+    // That also keeps the account's auth_token out of an API key's reach.
+    if (who.apiKey !== null) throw new StoreError(401, 20003, 'Authenticate');
     const account = resolveAccount(store, principal, m[1] as string, path);
     if (method === 'GET') return { status: 200, body: store.accountJson(store.accounts.get(account)!) };
     throw methodNotAllowed(method, path);

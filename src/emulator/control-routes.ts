@@ -20,7 +20,9 @@ export interface ControlContext {
   store: Store;
   /** the main account: the default for AccountSid and OwnerAccountSid */
   accountSid: string;
+  /** the last API requests (bounded) */
   requests: RequestLogEntry[];
+  /** the last callback attempts (bounded) */
   deliveries: Delivery[];
   faults: Faults;
 }
@@ -57,9 +59,9 @@ export function handleControl(ctx: ControlContext, method: string, path: string,
     case 'GET /emulator/clock':
       return { status: 200, body: { now: isoNow(store) } };
     case 'GET /emulator/deliveries':
-      return { status: 200, body: ctx.deliveries };
+      return { status: 200, body: null, items: ctx.deliveries };
     case 'GET /emulator/requests':
-      return { status: 200, body: ctx.requests };
+      return { status: 200, body: null, items: ctx.requests };
     case 'POST /emulator/accounts': {
       const owner = form.OwnerAccountSid || ctx.accountSid;
       return { status: 201, body: store.accountJson(store.createSubaccount(owner, form.FriendlyName)) };

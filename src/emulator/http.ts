@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { StoreError, type Store } from './store.js';
 
 /** What a route answers; `send` writes it. */
@@ -6,6 +8,8 @@ export interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** answered as a JSON array written entry by entry (the logs), instead of `body` */
+  items?: readonly unknown[];
 }
 
 /** One API request as the emulator saw it. */
@@ -14,7 +18,10 @@ export interface RequestLogEntry {
   path: string;
   query: Record<string, string>;
   form: Record<string, string> | null;
+  /** the body as received, cut to the log's body limit (see `truncated`) */
   body: string;
+  /** present when the body was cut: its full length in bytes (then `form` is null) */
+  truncated?: number;
   /** the HTTP status answered; 0 while in flight or when a fault dropped the connection */
   status: number;
   time: string;
@@ -43,25 +50,88 @@ export function errorBody(status: number, code: number, message: string): string
   return JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 }
 
-const MAX_BODY = 1 << 20;
+/** Default largest request body: the API's forms are a few hundred bytes. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** Past this much, an oversized body is no longer read to its end: the connection is closed. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
 
-/** Reads the whole body as UTF-8; rejects with a 413 StoreError past MAX_BODY. */
-export function readBody(req: IncomingMessage): Promise<string> {
+/** A body over the limit: answered 413; `close` when the rest of it was not read. */
+export class BodyTooLarge extends StoreError {
+  constructor(
+    max: number,
+    readonly close: boolean,
+  ) {
+    super(413, 20001, `request body too large: the emulator accepts bodies up to ${max} bytes`);
+  }
+}
+
+/**
+ * Reads the whole body as UTF-8, keeping at most `max` bytes. An oversized body rejects with
+ * BodyTooLarge once it has been read (and dropped) to its end, so a client still sending gets the
+ * 413 instead of a connection reset; only bodies past DRAIN_LIMIT are cut off.
+ */
+export function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    const declared = Number(req.headers['content-length']);
+    if (declared > DRAIN_LIMIT) {
+      reject(new BodyTooLarge(max, true));
+      return;
+    }
+    let chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    let over = false;
+    const onData = (c: Buffer): void => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new StoreError(413, 20001, 'request body too large'));
-        req.destroy();
+      if (size > DRAIN_LIMIT) {
+        req.off('data', onData);
+        reject(new BodyTooLarge(max, true));
+        return;
+      }
+      if (over) return;
+      if (size > max) {
+        over = true;
+        chunks = [];
         return;
       }
       chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    };
+    req.on('data', onData);
+    req.on('end', () => (over ? reject(new BodyTooLarge(max, false)) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
+}
+
+/** Bounds of the request and delivery logs. */
+export interface LogLimits {
+  /** entries kept; the oldest go first */
+  entries: number;
+  /** bytes of each request body kept */
+  bodyBytes: number;
+}
+
+export const DEFAULT_LOG_LIMITS: LogLimits = { entries: 1000, bodyBytes: 4096 };
+
+/** Appends to a log that keeps only the last `limit` entries. */
+export function appendBounded<T>(log: T[], item: T, limit: number): void {
+  log.push(item);
+  // V8 shifts a fast array in place, so a full log costs O(1) per entry
+  while (log.length > limit) log.shift();
+}
+
+/** A log entry whose body (and form) stay within the limit, whatever was sent. */
+export function makeLogEntry(
+  method: string,
+  path: string,
+  query: Record<string, string>,
+  form: Record<string, string> | null,
+  raw: string,
+  bodyBytes: number,
+  time: string,
+): RequestLogEntry {
+  const size = Buffer.byteLength(raw);
+  if (size <= bodyBytes) return { method, path, query, form, body: raw, status: 0, time };
+  const body = Buffer.from(raw).subarray(0, bodyBytes).toString('utf8');
+  return { method, path, query, form: null, body, truncated: size, status: 0, time };
 }
 
 /** URLSearchParams to a plain object (the last value of a repeated name wins). */
@@ -80,8 +150,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Basic auth -> the account SID acting, or null. */
-export function authenticate(store: Store, req: IncomingMessage): string | null {
+/** Who is calling: the account acted for, and the API key used (null for the auth token). */
+export interface Principal {
+  account: string;
+  apiKey: string | null;
+}
+
+/** Basic auth -> the principal acting, or null. */
+export function authenticate(store: Store, req: IncomingMessage): Principal | null {
   const h = req.headers.authorization ?? '';
   const m = /^Basic\s+(\S+)$/i.exec(h);
   if (!m) return null;
@@ -91,15 +167,21 @@ export function authenticate(store: Store, req: IncomingMessage): string | null 
   const user = decoded.slice(0, i);
   const pass = decoded.slice(i + 1);
   const acct = store.accounts.get(user);
-  if (acct) return acct.auth_token === pass ? acct.sid : null;
+  if (acct) return acct.auth_token === pass ? { account: acct.sid, apiKey: null } : null;
   const key = store.apiKeys.get(user);
-  if (key && key.secret === pass) return key.account_sid;
+  if (key && key.secret === pass) return { account: key.account_sid, apiKey: key.sid };
   return null;
 }
 
-/** Writes a reply: JSON unless the status is 204 or the body null. */
+/** Writes a reply: JSON unless the status is 204 or the body null; `items` are streamed. */
 export function send(res: ServerResponse, r: Reply): void {
   const headers: Record<string, string> = { ...r.headers };
+  if (r.items) {
+    headers['content-type'] = 'application/json; charset=utf-8';
+    res.writeHead(r.status, headers);
+    streamArray(res, r.items).catch(() => res.destroy());
+    return;
+  }
   if (r.status === 204 || r.body === null) {
     res.writeHead(r.status, headers);
     res.end();
@@ -109,6 +191,31 @@ export function send(res: ServerResponse, r: Reply): void {
   headers['content-type'] = 'application/json; charset=utf-8';
   res.writeHead(r.status, headers);
   res.end(text);
+}
+
+/**
+ * Writes a JSON array one entry at a time, waiting for the socket to drain and yielding to other
+ * requests every few entries: a full log never holds the event loop or a second copy in memory.
+ */
+async function streamArray(res: ServerResponse, items: readonly unknown[]): Promise<void> {
+  const snapshot = items.slice();
+  res.write('[');
+  for (let i = 0; i < snapshot.length; i++) {
+    if (res.destroyed) return;
+    const more = res.write((i === 0 ? '' : ',') + JSON.stringify(snapshot[i]));
+    if (!more) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    } else if (i % 64 === 63) await new Promise<void>((r) => setImmediate(r));
+  }
+  res.end(']');
 }
 
 /** A StoreError as Twilio's error reply; anything else is a 500. */
@@ -142,4 +249,74 @@ export async function applyFaults(faults: Faults, method: string, req: IncomingM
   const message = status === 429 ? 'Too Many Requests' : `injected fault: HTTP ${status}`;
   send(res, { status, body: errorBody(status, 20000 + status, message), headers });
   return status;
+}
+
+/** The host names and addresses a request may name in `Host`, beyond loopback ones. */
+export function servedHosts(boundHost: string, extra: readonly string[] = []): Set<string> {
+  const names = new Set<string>(extra.map(normalHost));
+  const bound = normalHost(boundHost);
+  names.add(bound);
+  if (bound === '0.0.0.0' || bound === '::' || bound === '') {
+    // listening everywhere: every address of this machine, and its own name, reach the emulator
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(normalHost(a.address));
+    names.add(normalHost(hostname()));
+  }
+  return names;
+}
+
+function normalHost(h: string): string {
+  return h.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+}
+
+/** Splits a Host header into name and port (`[::1]:4010`, `localhost`, `127.0.0.1:80`). */
+function splitHost(header: string): { name: string; port: string } {
+  const m = /^\[([^\]]*)\](?::(\d*))?$/.exec(header) ?? /^([^:]*)(?::(\d*))?$/.exec(header);
+  if (!m) return { name: normalHost(header), port: '' };
+  return { name: normalHost(m[1] as string), port: m[2] ?? '' };
+}
+
+function isLoopbackName(name: string): boolean {
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (isIP(name) === 4) return name.startsWith('127.');
+  return name === '::1' || /^::ffff:127\./.test(name);
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Guards against DNS rebinding and cross-site requests, as dev servers do: the `Host` must name
+ * an address the emulator serves, and a write from a browser must come from the emulator's own
+ * origin. Returns the 403 to answer, or null when the request may go on.
+ */
+export function checkOrigin(req: IncomingMessage, method: string, served: ReadonlySet<string>, port: number): Reply | null {
+  const served1 = (name: string): boolean => isLoopbackName(name) || served.has(name);
+  const host = req.headers.host;
+  // HTTP/1.0 clients may leave Host out; a browser always sends it
+  if (host !== undefined && !served1(splitHost(host).name)) {
+    return forbidden(
+      `request refused: Host "${host}" is not an address this emulator serves; use 127.0.0.1:${port} or localhost:${port} (the Host check stops DNS rebinding)`,
+    );
+  }
+  if (SAFE_METHODS.has(method)) return null;
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site') {
+    return forbidden('cross-site write refused: a page on another site may not change the emulator (Sec-Fetch-Site: cross-site)');
+  }
+  const origin = req.headers.origin;
+  if (origin === undefined) return null;
+  let own = false;
+  try {
+    const u = new URL(origin);
+    own = u.protocol === 'http:' && served1(normalHost(u.hostname)) && Number(u.port || 80) === port;
+  } catch {
+    own = false;
+  }
+  if (own) return null;
+  return forbidden(
+    `cross-origin write refused: Origin "${origin}" is not this emulator (http://127.0.0.1:${port}); only the emulator's own pages and non-browser clients may change it`,
+  );
+}
+
+function forbidden(message: string): Reply {
+  return { status: 403, body: errorBody(403, 20403, message) };
 }

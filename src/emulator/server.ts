@@ -5,14 +5,22 @@ import { loadState, StateWriter } from './state.js';
 import { API_VERSION, stableHex, Store, type FireEvent } from './store.js';
 import { handleApi, notFound } from './api-routes.js';
 import { handleControl, type ControlContext, type Delivery } from './control-routes.js';
+import { CLOCK_RANGE_TEXT, describeClockMs, isClockInRange } from './clock.js';
 import {
+  appendBounded,
   applyFaults,
   authenticate,
+  BodyTooLarge,
+  checkOrigin,
+  DEFAULT_LOG_LIMITS,
+  DEFAULT_MAX_BODY_BYTES,
   errorReply,
+  makeLogEntry,
   isForm,
   NO_FAULTS,
   readBody,
   send,
+  servedHosts,
   toRecord,
   unauthorized,
   type Reply,
@@ -47,6 +55,14 @@ export interface EmulatorStartOptions {
   latencyMs?: number;
   /** called for every /2010-04-01 request once answered */
   onRequest?: (r: RequestLogEntry) => void;
+  /** largest request body accepted; larger ones are answered 413 (default 64 KiB) */
+  maxBodyBytes?: number;
+  /** entries kept in `requests` and `deliveries`, the oldest dropped first (default 1000) */
+  logEntries?: number;
+  /** bytes of each request body kept in the log (default 4096) */
+  logBodyBytes?: number;
+  /** host names accepted in `Host` besides loopback ones and the bound address (a tunnel, a container name) */
+  allowedHosts?: string[];
 }
 
 export interface RunningEmulator {
@@ -56,7 +72,9 @@ export interface RunningEmulator {
   apiKeySid: string;
   apiKeySecret: string;
   subaccountSids: string[];
+  /** the last `logEntries` API requests, oldest first */
   requests: RequestLogEntry[];
+  /** the last `logEntries` callback attempts, oldest first */
   deliveries: Delivery[];
   /** the store behind the API, for in-process tests and benchmarks */
   store: Store;
@@ -74,7 +92,9 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   if (opts.statePath) {
     const snap = await loadState(opts.statePath);
     if (snap) store.restore(snap);
+    checkLoadedClock(store, opts.statePath);
   }
+  if (opts.now && !isClockInRange(opts.now.getTime())) throw new Error(`the emulator's start time must be ${CLOCK_RANGE_TEXT}`);
   if (opts.now) store.clockOffsetMs = Math.round(opts.now.getTime() - Date.now());
   const writer = opts.statePath ? new StateWriter(opts.statePath, () => store.snapshot()) : null;
   store.onChange = () => writer?.schedule();
@@ -104,6 +124,9 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     deliveries: [],
     faults: { ...NO_FAULTS, latencyMs: opts.latencyMs ?? 0 },
   };
+  const logEntries = opts.logEntries ?? DEFAULT_LOG_LIMITS.entries;
+  const logBodyBytes = opts.logBodyBytes ?? DEFAULT_LOG_LIMITS.bodyBytes;
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const pending = new Set<Promise<unknown>>();
   const isoNow = (): string => new Date(store.nowMs()).toISOString();
 
@@ -130,7 +153,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
           time: isoNow(),
           params,
         };
-        ctx.deliveries.push(d);
+        appendBounded(ctx.deliveries, d, logEntries);
         opts.onDelivery?.(d);
       },
     })
@@ -145,10 +168,18 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     const method = (req.method ?? 'GET').toUpperCase();
     const u = new URL(req.url ?? '/', 'http://emulator.invalid');
     const path = u.pathname;
+    const refused = checkOrigin(req, method, served, port);
+    if (refused) {
+      req.resume();
+      send(res, refused);
+      return;
+    }
     let raw = '';
     try {
-      raw = await readBody(req);
+      raw = await readBody(req, maxBody);
     } catch (err) {
+      // the rest of a huge body is not read: close rather than parse it as the next request
+      if (err instanceof BodyTooLarge && err.close) res.setHeader('connection', 'close');
       send(res, errorReply(err));
       return;
     }
@@ -165,8 +196,8 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       return;
     }
 
-    const entry: RequestLogEntry = { method, path, query: toRecord(u.searchParams), form, body: raw, status: 0, time: isoNow() };
-    ctx.requests.push(entry);
+    const entry = makeLogEntry(method, path, toRecord(u.searchParams), form, raw, logBodyBytes, isoNow());
+    appendBounded(ctx.requests, entry, logEntries);
     const faulted = await applyFaults(ctx.faults, method, req, res);
     if (faulted !== null) {
       entry.status = faulted;
@@ -194,6 +225,8 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     opts.onRequest?.(entry);
   }
 
+  const served = servedHosts(opts.host ?? '127.0.0.1', opts.allowedHosts);
+  let port = 0;
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
       if (!res.headersSent) send(res, errorReply(err));
@@ -208,6 +241,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     });
   });
   const addr = server.address() as AddressInfo;
+  port = addr.port;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
 
   async function idle(): Promise<void> {
@@ -251,4 +285,14 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     idle,
     close,
   };
+}
+
+/** A state file's clock offset must give a time the emulator can represent (see clock.ts). */
+function checkLoadedClock(store: Store, path: string): void {
+  const now = store.nowMs();
+  if (isClockInRange(now)) return;
+  throw new Error(
+    `emulator state file ${path} sets the clock to ${describeClockMs(now)}, outside the times the emulator can represent (${CLOCK_RANGE_TEXT}); ` +
+      `set clockOffsetMs to 0 in it, or move it aside to start with a fresh state`,
+  );
 }
