@@ -124,7 +124,7 @@ describe('Host and Origin checks (DNS rebinding, cross-site writes)', () => {
   });
 
   test('listening on every address serves every address of this machine', async () => {
-    const { servedHosts } = await import('../src/emulator/http.js');
+    const { servedHosts } = await import('../src/emulator/guard.js');
     const { networkInterfaces } = await import('node:os');
     const all = servedHosts('0.0.0.0');
     for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) assert.ok(all.has(a.address.toLowerCase()), a.address);

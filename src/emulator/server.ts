@@ -5,13 +5,13 @@ import { loadState, StateWriter } from './state.js';
 import { API_VERSION, stableHex, Store, type FireEvent } from './store.js';
 import { handleApi, notFound } from './api-routes.js';
 import { handleControl, type ControlContext, type Delivery } from './control-routes.js';
+import { checkOrigin, servedHosts } from './guard.js';
 import { CLOCK_RANGE_TEXT, describeClockMs, isClockInRange } from './clock.js';
 import {
   appendBounded,
   applyFaults,
   authenticate,
   BodyTooLarge,
-  checkOrigin,
   DEFAULT_LOG_LIMITS,
   DEFAULT_MAX_BODY_BYTES,
   errorReply,
@@ -20,7 +20,6 @@ import {
   NO_FAULTS,
   readBody,
   send,
-  servedHosts,
   toRecord,
   unauthorized,
   type Reply,
