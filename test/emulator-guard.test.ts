@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
-import { call, control, triggersPath } from './emulator-helpers.js';
+import { call, control, startReceiver, triggersPath } from './emulator-helpers.js';
 import { assertExit, harness, type Harness } from './helpers.js';
 
 interface Raw {
@@ -141,7 +141,7 @@ describe('bounded request log and body limit', () => {
 
   test('bodies over the limit get a 413 JSON answer, not a reset, and are not logged', async () => {
     const n = em.requests.length;
-    for (const size of [1 << 20, 64 * 1024 + 1]) {
+    for (const size of [2 << 20, 1 << 20, 64 * 1024 + 1]) {
       const r = await raw(em, 'POST', triggersPath(em.accountSid), { 'content-type': FORM }, Buffer.alloc(size, 'a'));
       assert.equal(r.status, 413, r.text);
       assert.equal(r.json.status, 413);
@@ -179,6 +179,25 @@ describe('bounded request log and body limit', () => {
     assert.equal(served.json.length, 20);
     assert.equal(served.json[19].status, 401);
   });
+});
+
+test('the delivery log keeps the last N callback attempts', async () => {
+  const receiver = await startReceiver();
+  const em = await startEmulator({ logEntries: 3 });
+  try {
+    for (let i = 0; i < 5; i++) {
+      const r = await call(em, 'POST', triggersPath(em.accountSid), { form: { CallbackUrl: receiver.url, TriggerValue: '1', UsageCategory: 'sms' } });
+      assert.equal(r.status, 201);
+    }
+    await control(em, 'POST', '/emulator/usage', { Category: 'sms', Usage: '2' });
+    await em.idle();
+    assert.equal(receiver.received.length, 5);
+    assert.equal(em.deliveries.length, 3);
+    assert.equal((await control(em, 'GET', '/emulator/deliveries')).json.length, 3);
+  } finally {
+    await em.close();
+    await receiver.close();
+  }
 });
 
 describe('clock values the emulator cannot represent', () => {
