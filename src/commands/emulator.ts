@@ -145,8 +145,26 @@ export async function postUsage(
   });
 }
 
-/** POST /emulator/clock: sets (now, ISO 8601) or advances (seconds) the virtual clock. */
+/**
+ * POST /emulator/clock: sets (now, ISO 8601) or advances (seconds) the virtual clock. A time the
+ * emulator cannot represent is a UsageError and nothing is changed (an advance reads the clock first).
+ */
 export async function setClock(baseUrl: string, fields: { now?: string; advance?: string }): Promise<unknown> {
+  const { CLOCK_RANGE_TEXT, describeClockMs, isClockInRange } = await import('../emulator/clock.js');
+  if (fields.now !== undefined && !isClockInRange(Date.parse(fields.now))) {
+    throw new UsageError(`--now "${fields.now}" is outside the times the emulator can represent: give a time ${CLOCK_RANGE_TEXT}`);
+  }
+  if (fields.advance !== undefined) {
+    const current = (await controlCall(baseUrl, 'GET', '/emulator/clock')) as { now?: unknown } | null;
+    const from = Date.parse(String(current?.now));
+    const target = from + Number(fields.advance) * 1000;
+    // an answer without a readable time leaves the check to the emulator
+    if (Number.isFinite(from) && !isClockInRange(target)) {
+      throw new UsageError(
+        `--advance "${fields.advance}" would move the clock to ${describeClockMs(target)}, outside the times the emulator can represent (${CLOCK_RANGE_TEXT})`,
+      );
+    }
+  }
   return controlCall(baseUrl, 'POST', '/emulator/clock', { Now: fields.now, Advance: fields.advance });
 }
 

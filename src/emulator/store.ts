@@ -14,6 +14,7 @@ import {
   parseMicros,
   type Checked,
 } from '../rules.js';
+import { CLOCK_RANGE_TEXT, describeClockMs, isClockInRange } from './clock.js';
 
 /** Everything is kept in integer millionths so sums of fractional prices stay exact. */
 const SCALE = 1_000_000;
@@ -235,13 +236,23 @@ export class Store {
     return Date.now() + this.clockOffsetMs;
   }
 
+  /** Sets the virtual now; a time outside the emulator's range is a 400 and changes nothing. */
   setNow(d: Date): void {
-    this.clockOffsetMs = Math.round(d.getTime() - Date.now());
+    const ms = d.getTime();
+    if (!isClockInRange(ms)) {
+      throw new StoreError(400, BAD, `Now must be a time ${CLOCK_RANGE_TEXT}, got ${Number.isNaN(ms) ? 'an invalid date' : describeClockMs(ms)}`);
+    }
+    this.clockOffsetMs = Math.round(ms - Date.now());
     this.evaluateAll();
     this.onChange();
   }
 
+  /** Moves the virtual now by `seconds`; a move past the emulator's range is a 400 and changes nothing. */
   advance(seconds: number): void {
+    const target = this.nowMs() + seconds * 1000;
+    if (!isClockInRange(target)) {
+      throw new StoreError(400, BAD, `Advance ${seconds} would move the clock to ${describeClockMs(target)}; the clock must stay ${CLOCK_RANGE_TEXT}`);
+    }
     this.clockOffsetMs += Math.round(seconds * 1000);
     this.evaluateAll();
     this.onChange();

@@ -1,0 +1,207 @@
+import { API_VERSION, checkCategory, parseRecurring, parseTriggerBy, pageSizeParam, Store, StoreError, type ListFilter, type TriggerRecord } from './store.js';
+import type { Principal, Reply } from './http.js';
+
+const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json)?$/;
+const TRIGGERS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers(?:\.json)?$/;
+const TRIGGER_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers\/([^/]+?)(?:\.json)?$/;
+const RECORDS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Records(?:\.json)?$/;
+
+/** Twilio's 404 for an unknown path or one the caller may not see. */
+export function notFound(path: string): StoreError {
+  return new StoreError(404, 20404, `The requested resource ${path} was not found`);
+}
+
+function methodNotAllowed(method: string, path: string): StoreError {
+  return new StoreError(405, 20004, `Method ${method} not allowed on ${path}`);
+}
+
+function resolveAccount(store: Store, principal: string, sid: string, path: string): string {
+  // another account's resources look the same as missing ones (Twilio answers 20404)
+  if (!store.accounts.has(sid) || !store.canAccess(principal, sid)) throw notFound(path);
+  return sid;
+}
+
+function listTriggers(store: Store, account: string, path: string, q: URLSearchParams): Reply {
+  const filter: ListFilter = {};
+  const keep = new URLSearchParams();
+  for (const name of ['UsageCategory', 'Recurring', 'TriggerBy']) {
+    const v = q.get(name);
+    if (v === null) continue;
+    if (name === 'UsageCategory') {
+      if (v !== '') filter.usageCategory = checkCategory(v, 'UsageCategory');
+    } else if (name === 'Recurring') filter.recurring = parseRecurring(v);
+    else if (v !== '') filter.triggerBy = parseTriggerBy(v);
+    keep.append(name, v);
+  }
+  const pageSize = pageSizeParam(q.get('PageSize'));
+  const page = intParam(q, 'Page', 0, 0, Number.MAX_SAFE_INTEGER);
+  const token = q.get('PageToken');
+  const items = store.listTriggers(account, filter);
+  let startIdx: number;
+  if (token !== null && token !== '') {
+    const m = /^(PA|PB)(UT[0-9a-fA-F]{32})$/.exec(token);
+    if (!m) throw new StoreError(400, 20001, `PageToken is not valid: ${token}`);
+    const sid = m[2] as string;
+    // SIDs sort like (date_created, sid), so a token stays valid when its trigger was deleted
+    const firstAfter = lowerBound(items, sid, m[1] === 'PA');
+    startIdx = m[1] === 'PA' ? firstAfter : Math.max(0, firstAfter - pageSize);
+  } else {
+    startIdx = page * pageSize;
+  }
+  const slice = items.slice(startIdx, startIdx + pageSize);
+  const uri = (extra: Record<string, string>): string => {
+    const p = new URLSearchParams(keep);
+    for (const [k, v] of Object.entries(extra)) p.set(k, v);
+    return `${path}?${p.toString()}`;
+  };
+  const start = page * pageSize;
+  const last = slice[slice.length - 1];
+  const first = slice[0];
+  const current: Record<string, string> = { PageSize: String(pageSize), Page: String(page) };
+  if (token) current.PageToken = token;
+  return {
+    status: 200,
+    body: {
+      first_page_uri: uri({ PageSize: String(pageSize), Page: '0' }),
+      end: Math.max(start, start + slice.length - 1),
+      previous_page_uri:
+        page > 0 && first && startIdx > 0 ? uri({ PageSize: String(pageSize), Page: String(page - 1), PageToken: `PB${first.sid}` }) : null,
+      usage_triggers: slice.map((t) => store.triggerJson(t)),
+      uri: uri(current),
+      page_size: pageSize,
+      start,
+      next_page_uri:
+        last && startIdx + slice.length < items.length ? uri({ PageSize: String(pageSize), Page: String(page + 1), PageToken: `PA${last.sid}` }) : null,
+      page,
+    },
+  };
+}
+
+function listRecords(store: Store, account: string, path: string, q: URLSearchParams): Reply {
+  const cat = q.get('Category');
+  const keep = new URLSearchParams();
+  let cats: string[];
+  if (cat !== null && cat !== '') {
+    checkCategory(cat, 'Category');
+    keep.set('Category', cat);
+    cats = [cat];
+  } else cats = store.usedCategories(account);
+  const pageSize = pageSizeParam(q.get('PageSize'));
+  const page = intParam(q, 'Page', 0, 0, Number.MAX_SAFE_INTEGER);
+  const nowMs = store.nowMs();
+  const acct = store.accounts.get(account);
+  const startDate = new Date(acct?.date_created ?? nowMs).toISOString().slice(0, 10);
+  const endDate = new Date(nowMs).toISOString().slice(0, 10);
+  const asOf = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+  const base = `/${API_VERSION}/Accounts/${account}/Usage/Records`;
+  const all = cats.map((c) => {
+    const t = store.allTimeTotals(account, c);
+    const enc = encodeURIComponent(c);
+    const priceUnit = 'usd';
+    return {
+      account_sid: account,
+      api_version: API_VERSION,
+      as_of: asOf,
+      category: c,
+      count: t.count,
+      count_unit: c === 'totalprice' ? '' : 'units',
+      description: c,
+      end_date: endDate,
+      price: t.price,
+      price_unit: priceUnit,
+      start_date: startDate,
+      subresource_uris: {
+        all_time: `${base}/AllTime.json?Category=${enc}`,
+        daily: `${base}/Daily.json?Category=${enc}`,
+        monthly: `${base}/Monthly.json?Category=${enc}`,
+        yearly: `${base}/Yearly.json?Category=${enc}`,
+        today: `${base}/Today.json?Category=${enc}`,
+        this_month: `${base}/ThisMonth.json?Category=${enc}`,
+      },
+      uri: `${base}.json?Category=${enc}&StartDate=${startDate}&EndDate=${endDate}`,
+      usage: t.usage,
+      usage_unit: c === 'totalprice' ? 'usd' : 'units',
+    };
+  });
+  const slice = all.slice(page * pageSize, (page + 1) * pageSize);
+  const uri = (extra: Record<string, string>): string => {
+    const p = new URLSearchParams(keep);
+    for (const [k, v] of Object.entries(extra)) p.set(k, v);
+    return `${path}?${p.toString()}`;
+  };
+  const start = page * pageSize;
+  return {
+    status: 200,
+    body: {
+      first_page_uri: uri({ PageSize: String(pageSize), Page: '0' }),
+      end: Math.max(start, start + slice.length - 1),
+      previous_page_uri: page > 0 ? uri({ PageSize: String(pageSize), Page: String(page - 1) }) : null,
+      usage_records: slice,
+      uri: uri({ PageSize: String(pageSize), Page: String(page) }),
+      page_size: pageSize,
+      start,
+      next_page_uri: (page + 1) * pageSize < all.length ? uri({ PageSize: String(pageSize), Page: String(page + 1) }) : null,
+      page,
+    },
+  };
+}
+
+/** Routes one authenticated /2010-04-01 request; throws StoreError for Twilio's 4xx answers. */
+export function handleApi(store: Store, method: string, path: string, q: URLSearchParams, form: Record<string, string>, who: Principal): Reply {
+  const principal = who.account;
+  let m: RegExpExecArray | null;
+  if ((m = TRIGGERS_PATH.exec(path))) {
+    const account = resolveAccount(store, principal, m[1] as string, path);
+    if (method === 'GET') return listTriggers(store, account, path, q);
+    if (method === 'POST') return { status: 201, body: store.createTrigger(account, form) };
+    throw methodNotAllowed(method, path);
+  }
+  if ((m = TRIGGER_PATH.exec(path))) {
+    const account = resolveAccount(store, principal, m[1] as string, path);
+    const sid = m[2] as string;
+    if (method === 'GET') return { status: 200, body: store.triggerJson(store.getTrigger(account, sid)) };
+    if (method === 'POST') return { status: 200, body: store.updateTrigger(account, sid, form) };
+    if (method === 'DELETE') {
+      store.deleteTrigger(account, sid);
+      return { status: 204, body: null };
+    }
+    throw methodNotAllowed(method, path);
+  }
+  if ((m = RECORDS_PATH.exec(path))) {
+    const account = resolveAccount(store, principal, m[1] as string, path);
+    if (method === 'GET') return listRecords(store, account, path, q);
+    throw methodNotAllowed(method, path);
+  }
+  if ((m = ACCOUNT_PATH.exec(path))) {
+    // Twilio: Standard API keys may use every resource except Accounts and Keys, and refuse them
+    // with 401 and 20003 "Authenticate" (the answer twilio-python #259 and twilio-cli #146 show).
+    // That also keeps the account's auth_token out of an API key's reach.
+    if (who.apiKey !== null) throw new StoreError(401, 20003, 'Authenticate');
+    const account = resolveAccount(store, principal, m[1] as string, path);
+    if (method === 'GET') return { status: 200, body: store.accountJson(store.accounts.get(account)!) };
+    throw methodNotAllowed(method, path);
+  }
+  throw notFound(path);
+}
+
+function intParam(q: URLSearchParams, name: string, dflt: number, min: number, max: number): number {
+  const v = q.get(name);
+  if (v === null || v === '') return dflt;
+  if (!/^\d+$/.test(v)) throw new StoreError(400, 20001, `${name} must be an integer ${min}-${max}, got ${v}`);
+  const n = Number(v);
+  if (n < min || n > max) throw new StoreError(400, 20001, `${name} must be an integer ${min}-${max}, got ${v}`);
+  return n;
+}
+
+/** Index of the first trigger after (strict) or at-or-after the SID, in list order. */
+function lowerBound(items: TriggerRecord[], sid: string, strict: boolean): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const s = (items[mid] as TriggerRecord).sid;
+    if (s < sid || (strict && s === sid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,102 @@
+import { StoreError, type Store } from './store.js';
+import { NO_FAULTS, type Faults, type Reply, type RequestLogEntry } from './http.js';
+
+/** One callback attempt the emulator made. */
+export interface Delivery {
+  trigger_sid: string;
+  account_sid: string;
+  url: string;
+  method: 'GET' | 'POST';
+  attempt: number;
+  status: number | null;
+  error: string | null;
+  idempotency_token: string;
+  time: string;
+  params: Record<string, string>;
+}
+
+/** What the control routes read and change. */
+export interface ControlContext {
+  store: Store;
+  /** the main account: the default for AccountSid and OwnerAccountSid */
+  accountSid: string;
+  /** the last API requests (bounded) */
+  requests: RequestLogEntry[];
+  /** the last callback attempts (bounded) */
+  deliveries: Delivery[];
+  faults: Faults;
+}
+
+function isoNow(store: Store): string {
+  return new Date(store.nowMs()).toISOString();
+}
+
+/** Routes one /emulator/* request (no credentials: the emulator's own test controls). */
+export function handleControl(ctx: ControlContext, method: string, path: string, form: Record<string, string>): Reply {
+  const { store } = ctx;
+  switch (`${method} ${path}`) {
+    case 'POST /emulator/usage': {
+      const category = form.Category;
+      if (!category) throw new StoreError(400, 20001, 'Missing required parameter Category');
+      const account = form.AccountSid || ctx.accountSid;
+      const totals = store.addUsage(account, category, { count: form.Count, usage: form.Usage, price: form.Price });
+      return { status: 200, body: { account_sid: account, category, ...totals } };
+    }
+    case 'POST /emulator/clock': {
+      if (form.Now !== undefined && form.Now !== '') {
+        const d = new Date(form.Now);
+        if (Number.isNaN(d.getTime())) throw new StoreError(400, 20001, `Now must be an ISO 8601 date-time, got ${form.Now}`);
+        store.setNow(d);
+      } else if (form.Advance !== undefined && form.Advance !== '') {
+        const s = Number(form.Advance);
+        if (!/^[+-]?\d+(\.\d+)?$/.test(form.Advance.trim()) || !Number.isFinite(s)) {
+          throw new StoreError(400, 20001, `Advance must be a number of seconds, got ${form.Advance}`);
+        }
+        store.advance(s);
+      } else throw new StoreError(400, 20001, 'give Now (ISO 8601) or Advance (seconds)');
+      return { status: 200, body: { now: isoNow(store) } };
+    }
+    case 'GET /emulator/clock':
+      return { status: 200, body: { now: isoNow(store) } };
+    case 'GET /emulator/deliveries':
+      return { status: 200, body: null, items: ctx.deliveries };
+    case 'GET /emulator/requests':
+      return { status: 200, body: null, items: ctx.requests };
+    case 'POST /emulator/accounts': {
+      const owner = form.OwnerAccountSid || ctx.accountSid;
+      return { status: 201, body: store.accountJson(store.createSubaccount(owner, form.FriendlyName)) };
+    }
+    case 'GET /emulator/faults':
+      return { status: 200, body: ctx.faults };
+    case 'POST /emulator/faults': {
+      const next: Faults = { ...ctx.faults };
+      const num = (name: string, min: number, max: number): number | undefined => {
+        const v = form[name];
+        if (v === undefined || v === '') return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min || n > max) throw new StoreError(400, 20001, `${name} must be an integer ${min}-${max}, got ${v}`);
+        return n;
+      };
+      const status = num('Status', 100, 599);
+      const count = num('Count', 0, 1_000_000);
+      const retryAfter = num('RetryAfter', 0, 86_400);
+      const latency = num('LatencyMs', 0, 600_000);
+      if (latency !== undefined) next.latencyMs = latency;
+      if (status !== undefined || form.Drop !== undefined) {
+        // a Status or Drop defines a new fault rule; LatencyMs stays until DELETE
+        next.drop = form.Drop === 'true';
+        next.status = status ?? null;
+        next.retryAfter = retryAfter ?? null;
+        next.method = form.Method ? form.Method.toUpperCase() : null;
+        next.count = count ?? 1;
+      } else if (count !== undefined) next.count = count;
+      ctx.faults = next;
+      return { status: 200, body: ctx.faults };
+    }
+    case 'DELETE /emulator/faults':
+      ctx.faults = { ...NO_FAULTS };
+      return { status: 200, body: ctx.faults };
+    default:
+      throw new StoreError(404, 20404, `no emulator control endpoint ${method} ${path}`);
+  }
+}
