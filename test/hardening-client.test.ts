@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { resolveApiLink } from '../src/api/base-url.js';
+import { Redactor } from '../src/api/redact.js';
 import { startReceiver } from './emulator-helpers.js';
 import { assertExit, harness, runCli, tempConfigDir, type Harness } from './helpers.js';
 
@@ -382,5 +384,26 @@ describe('honest outcomes and edge validation (issue 8, point 13)', () => {
       assertExit(await h.run(args, { env }), 0);
       assert.equal(statSync(dir).mode & 0o777, 0o755, `utrig ${args.join(' ')} changed the mode`);
     }
+  });
+});
+
+describe('pure parts: link resolution and redaction', () => {
+  it('resolveApiLink keeps links on the base origin only', () => {
+    const base = 'https://api.twilio.com';
+    assert.equal(resolveApiLink(base, '/2010-04-01/a.json?Page=1')?.href, 'https://api.twilio.com/2010-04-01/a.json?Page=1');
+    assert.equal(resolveApiLink(base, 'https://api.twilio.com/x')?.href, 'https://api.twilio.com/x');
+    for (const bad of ['//evil.example/x', '/\\evil.example/x', '/\t/evil.example/x', 'http://api.twilio.com/x', 'https://api.twilio.com:444/x',
+      'https://u:p@api.twilio.com/x', 'x.json', 'javascript:alert(1)', 'file:///etc/passwd', '']) {
+      assert.equal(resolveApiLink(base, bad), undefined, bad);
+    }
+  });
+
+  it('Redactor blanks secret fields, JSON or not, and every echo of a value it has seen', () => {
+    const r = new Redactor();
+    const key = JSON.stringify({ sid: 'SK1', secret: 'k'.repeat(32), nested: [{ auth_token: 't'.repeat(32), idempotency_token: 'AC-FIRES-UT' }] });
+    assert.equal(r.body(key), '{"sid":"SK1","secret":"[redacted]","nested":[{"auth_token":"[redacted]","idempotency_token":"AC-FIRES-UT"}]}');
+    assert.equal(r.scrub(`echo ${'t'.repeat(32)}`), 'echo [redacted]');
+    assert.equal(r.body('<p>AuthToken = abcdefgh12 and password="p@ss word!"</p>'), '<p>AuthToken = [redacted] and password="[redacted]"</p>');
+    assert.equal(r.body('{"next_page_uri":"/x?PageToken=PA123"}'), '{"next_page_uri":"/x?PageToken=PA123"}');
   });
 });

@@ -303,7 +303,7 @@ export class ApiClient {
       }
       const text = Buffer.concat(chunks).toString('utf8');
       this.trace(`< ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
-      if (text) {
+      if (text && this.opts.trace) {
         const shown = this.redactor.body(text);
         this.trace(`< ${shown.length > TRACE_BODY_MAX ? shown.slice(0, TRACE_BODY_MAX) + '…' : shown}`);
       }
