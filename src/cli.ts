@@ -5,6 +5,8 @@ import type { UsageTrigger } from './api/types.js';
 import { buildDeps, type Deps, type GlobalOptions, type Run, type WithDeps } from './deps.js';
 import { declareCallbackCommands } from './commands/callbacks.js';
 import { declareCompletion } from './commands/completion.js';
+import { parseDecimalFlag } from './commands/flags.js';
+import { PROFILE_NAME_RE } from './config/store.js';
 import { CancelledError, EXIT, UsageError, UtrigError } from './errors.js';
 import { systemIO, type IO } from './io.js';
 import { chooseFormat, parseFields, type Format } from './output/format.js';
@@ -21,12 +23,13 @@ type Raw = Record<string, unknown>;
 /** Reads the global flags from commander's merged values. */
 export function parseGlobals(raw: Raw): GlobalOptions {
   const timeoutRaw = typeof raw.timeout === 'string' ? raw.timeout : '30';
-  const timeout = Number(timeoutRaw);
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 600) {
-    throw new UsageError(`--timeout "${timeoutRaw}" must be a number of seconds from 0.1 to 600`);
+  const timeout = parseDecimalFlag('--timeout', timeoutRaw, 0.1, 600);
+  const profile = typeof raw.profile === 'string' ? raw.profile : undefined;
+  if (profile !== undefined && !PROFILE_NAME_RE.test(profile)) {
+    throw new UsageError(`--profile "${profile}" is not a profile name: use 1 to 64 letters, digits, ".", "_" or "-"`);
   }
   return {
-    profile: typeof raw.profile === 'string' ? raw.profile : undefined,
+    profile,
     local: raw.local === true,
     accountSid: typeof raw.accountSid === 'string' ? raw.accountSid : undefined,
     output: typeof raw.output === 'string' ? raw.output : undefined,
@@ -80,7 +83,7 @@ export function buildProgram(r: Run): Command {
     .option('--fields <a,b,c>', 'only these fields, in this order (e.g. sid,usage_category,current_value)')
     .option('--no-color', 'no colour, even on a terminal')
     .option('--verbose', 'trace requests and responses on stderr (Authorization redacted)')
-    .option('--timeout <seconds>', 'connect and read timeout', '30')
+    .option('--timeout <seconds>', 'overall time limit of the command in seconds, retries and waits included (0.1-600)', '30')
     .option('--no-input', 'never prompt; fail with a usage error instead')
     .showSuggestionAfterError(true)
     .addHelpText(

@@ -39,3 +39,33 @@ export function resolveBaseUrl(env: NodeJS.ProcessEnv): string {
   if (region) return `https://api.${region}.twilio.com`;
   return 'https://api.twilio.com';
 }
+
+/** How much of a server-given link an error message quotes. */
+const LINK_SHOWN_MAX = 200;
+
+/** A link from a response, quoted for an error: JSON escapes make control characters visible, and it is cut short. */
+export function quoteLink(link: string): string {
+  const cut = link.length > LINK_SHOWN_MAX ? `${link.slice(0, LINK_SHOWN_MAX)}…` : link;
+  return JSON.stringify(cut);
+}
+
+/**
+ * Resolves a link the API gave (such as next_page_uri) against the base URL, or returns undefined when it
+ * would leave the base URL's origin. Only a path ("/2010-04-01/…") or an absolute URL on the same origin
+ * passes: a protocol-relative "//host/…", a relative "page2", a scheme change, or userinfo do not, so the
+ * credentials sent with the request go nowhere else.
+ */
+export function resolveApiLink(baseUrl: string, link: string): URL | undefined {
+  const base = new URL(baseUrl);
+  const isPath = link.startsWith('/') && !link.startsWith('//') && !link.startsWith('/\\');
+  const isAbsolute = /^https?:\/\//i.test(link);
+  if (!isPath && !isAbsolute) return undefined;
+  let u: URL;
+  try {
+    u = new URL(link, base.origin + '/');
+  } catch {
+    return undefined;
+  }
+  if (u.origin !== base.origin || u.username !== '' || u.password !== '') return undefined;
+  return u;
+}

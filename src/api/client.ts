@@ -1,5 +1,7 @@
 import type { Agent, Dispatcher } from 'undici';
 import { ApiError, AuthError, NetworkError, NotFoundError, UtrigError } from '../errors.js';
+import { quoteLink, resolveApiLink } from './base-url.js';
+import { Redactor } from './redact.js';
 import type { TriggerPage, UsageTrigger } from './types.js';
 
 export interface Credentials {
@@ -15,7 +17,10 @@ export interface ClientOptions {
   baseUrl: string;
   credentials: Credentials;
   userAgent: string;
-  /** Connect and read timeout, in milliseconds. */
+  /**
+   * The overall deadline of the command, in milliseconds (--timeout): the time spent waiting on the API,
+   * every attempt, retry sleep and Retry-After wait included, summed over all its requests.
+   */
   timeoutMs: number;
   /** Called with each line of the request/response trace (secrets already redacted). */
   trace?: ((line: string) => void) | undefined;
@@ -35,10 +40,29 @@ interface Attempt {
   text: string;
 }
 
+/**
+ * A non-idempotent request (a create) was sent and no answer came back: it may or may not have been applied.
+ * Still a network failure (exit 5), but never worded as "could not reach".
+ */
+export class OutcomeUnknownError extends NetworkError {
+  /** What happened, without the "may have been applied" preamble (a command words its own). */
+  readonly reason: string;
+  constructor(method: string, reason: string, cause?: unknown) {
+    super(`the ${method} request may have been applied: ${reason}`, { cause, hint: 'check the result before sending it again' });
+    this.reason = reason;
+  }
+}
+
+/** The deadline aborted a request in flight; turned into a UtrigError by the retry loop. */
+class DeadlineExceeded extends Error {}
+
 const RETRY_STATUS = new Set([429, 503]);
 /** Error codes that prove the request never left this machine (safe to resend even a create). */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-const MAX_RETRY_AFTER_S = 60;
+/** A response body larger than this is refused: a page of 1,000 triggers is about 1 MiB. */
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/** The longest trace line of a body. */
+const TRACE_BODY_MAX = 2000;
 
 let sharedAgent: Agent | undefined;
 let sharedTimeout = 0;
@@ -86,6 +110,11 @@ export class ApiClient {
   private readonly authHeader: string;
   private readonly maxRetries: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly redactor = new Redactor();
+  /** Time already spent waiting on the API, and since when a request has been in flight (deadline bookkeeping). */
+  private spentMs = 0;
+  private busySince = 0;
+  private busy = 0;
 
   constructor(opts: ClientOptions) {
     this.opts = opts;
@@ -95,6 +124,7 @@ export class ApiClient {
       'Basic ' + Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64');
     this.maxRetries = opts.maxRetries ?? 3;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.redactor.add(opts.credentials.password);
   }
 
   private triggersPath(sid?: string): string {
@@ -136,40 +166,89 @@ export class ApiClient {
     return page.usage_records?.[0];
   }
 
-  /** Walks every page of the trigger list, following next_page_uri. */
+  /**
+   * Walks every page of the trigger list, following next_page_uri. A link that leaves the API's origin, or
+   * that repeats a page already read, ends the walk with an error: nothing is sent to it.
+   */
   async *listTriggerPages(query: URLSearchParams): AsyncGenerator<TriggerPage> {
     let path: string | null = `${this.triggersPath()}?${query}`;
+    const seen = new Set<string>();
     while (path) {
       const page = (await this.send('GET', path)) as TriggerPage;
+      seen.add(new URL(path, this.baseUrl + '/').href);
       yield page;
-      path = page.next_page_uri ?? null;
+      const next: unknown = page.next_page_uri ?? null;
+      if (next === null || next === '') return;
+      if (typeof next !== 'string') throw new ApiError('the API answered a next_page_uri that is not a string', { status: 200 });
+      const u = resolveApiLink(this.baseUrl, next);
+      if (!u) {
+        throw new ApiError(
+          `the API answered a next_page_uri that leaves ${this.baseUrl}: ${quoteLink(next)}; not followed (credentials go only to the API's origin)`,
+          { status: 200 },
+        );
+      }
+      if (seen.has(u.href)) {
+        throw new ApiError(`the API answered a next_page_uri that repeats a page already listed: ${quoteLink(next)}; stopped`, { status: 200 });
+      }
+      path = u.pathname + u.search;
     }
   }
 
-  /** Performs one API call with retries, and turns errors into UtrigErrors. */
+  /** Performs one API call with retries within the deadline, and turns errors into UtrigErrors. */
   async send(method: string, path: string, form?: URLSearchParams): Promise<unknown> {
-    const url = new URL(path, this.baseUrl + '/').toString();
-    const body = form?.toString();
+    const resolved = resolveApiLink(this.baseUrl, path);
+    if (!resolved) throw new ApiError(`refusing to send credentials to ${quoteLink(path)}: not on ${this.baseUrl}`, { status: 0 });
+    // Loading undici is start-up work, not waiting on the API: keep it out of the deadline.
+    await agentFor(this.opts.timeoutMs);
+    if (this.busy++ === 0) this.busySince = performance.now();
+    try {
+      return await this.sendWithin(method, resolved.href, form?.toString());
+    } finally {
+      if (--this.busy === 0) this.spentMs += performance.now() - this.busySince;
+    }
+  }
+
+  /** What is left of --timeout, in ms. */
+  private remainingMs(): number {
+    const inFlight = this.busy > 0 ? performance.now() - this.busySince : 0;
+    return this.opts.timeoutMs - this.spentMs - inFlight;
+  }
+
+  private async sendWithin(method: string, url: string, body: string | undefined): Promise<unknown> {
     const retryable = method === 'GET' || method === 'DELETE';
     let droppedOnce = false;
     for (let attempt = 0; ; attempt++) {
+      const attempts = attempt + 1;
+      const left = this.remainingMs();
+      if (left <= 0) throw this.deadlineError(method, attempt, false);
       let res: Attempt;
       try {
-        res = await this.attempt(method, url, body);
+        res = await this.attempt(method, url, body, left);
       } catch (err) {
+        if (err instanceof UtrigError) throw err;
+        if (err instanceof DeadlineExceeded) throw this.deadlineError(method, attempts, true);
         const code = errorCode(err);
         const neverSent = code !== undefined && NOT_SENT_CODES.has(code);
-        if (attempt < this.maxRetries && (retryable || neverSent)) {
+        if (!retryable && !neverSent) {
+          throw new OutcomeUnknownError(method, `the connection to ${this.host()} failed after the request was sent (${code ?? 'no answer'})`, err);
+        }
+        if (attempt < this.maxRetries) {
           droppedOnce = true;
           const wait = this.backoff(attempt);
+          if (wait >= this.remainingMs()) throw this.networkError(err, code, `gave up within ${this.timeoutText()} (${plural(attempts, 'attempt')}): `);
           this.trace(`! ${code ?? 'connection error'}; retrying in ${wait} ms`);
           await this.sleep(wait);
           continue;
         }
-        throw this.networkError(err, code);
+        throw this.networkError(err, code, '', attempts > 1 ? ` after ${plural(attempts, 'attempt')}` : '');
       }
       if (retryable && RETRY_STATUS.has(res.status) && attempt < this.maxRetries) {
-        const wait = this.retryAfter(res.headers['retry-after']) ?? this.backoff(attempt);
+        const asked = this.retryAfter(res.headers['retry-after']);
+        const wait = asked ?? this.backoff(attempt);
+        if (wait >= this.remainingMs()) {
+          const why = asked !== undefined ? `; the server asked to retry after ${formatSeconds(asked)}` : '';
+          throw this.httpError(res, `gave up within ${this.timeoutText()} (${plural(attempts, 'attempt')}${why}): `);
+        }
         this.trace(`! HTTP ${res.status}; retrying in ${wait} ms`);
         await this.sleep(wait);
         continue;
@@ -180,15 +259,16 @@ export class ApiClient {
         if (res.status === 204 || res.text === '') return undefined;
         try {
           return JSON.parse(res.text) as unknown;
-        } catch (err) {
+        } catch {
           throw new ApiError(`the API answered ${res.status} with a body that is not JSON`, { status: res.status });
         }
       }
-      throw this.httpError(res);
+      throw this.httpError(res, '', attempts > 1 ? ` after ${plural(attempts, 'attempt')}` : '');
     }
   }
 
-  private async attempt(method: string, url: string, body: string | undefined): Promise<Attempt> {
+  /** One request, aborted when what is left of the deadline (leftMs) runs out; a body over the limit is refused. */
+  private async attempt(method: string, url: string, body: string | undefined, leftMs: number): Promise<Attempt> {
     const headers: Record<string, string> = {
       authorization: this.authHeader,
       accept: 'application/json',
@@ -198,23 +278,54 @@ export class ApiClient {
     this.trace(`> ${method} ${url}`);
     this.trace(`> Authorization: Basic [redacted]`);
     if (body !== undefined) this.trace(`> ${body}`);
-    const { request } = await loadUndici();
-    const started = performance.now();
-    const res = await request(url, {
-      method: method as Dispatcher.HttpMethod,
-      headers,
-      body,
-      dispatcher: await agentFor(this.opts.timeoutMs),
-      signal: this.opts.signal,
-    });
-    const text = await res.body.text();
-    this.trace(`< ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
-    if (text) this.trace(`< ${text.length > 2000 ? text.slice(0, 2000) + '…' : text}`);
-    return { status: res.statusCode, headers: res.headers, text };
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DeadlineExceeded('deadline')), Math.max(1, Math.ceil(leftMs)));
+    const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, deadline.signal]) : deadline.signal;
+    try {
+      const { request } = await loadUndici();
+      const started = performance.now();
+      const res = await request(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        dispatcher: await agentFor(this.opts.timeoutMs),
+        signal,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) {
+          res.body.destroy();
+          throw new ApiError(`the API answered with a body over ${MAX_BODY_BYTES / 1024 / 1024} MiB; refused`, { status: res.statusCode });
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const text = Buffer.concat(chunks).toString('utf8');
+      this.trace(`< ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
+      if (text && this.opts.trace) {
+        const shown = this.redactor.body(text);
+        this.trace(`< ${shown.length > TRACE_BODY_MAX ? shown.slice(0, TRACE_BODY_MAX) + '…' : shown}`);
+      }
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (err) {
+      if (deadline.signal.aborted && !this.opts.signal?.aborted) throw new DeadlineExceeded('deadline', { cause: err });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private trace(line: string): void {
-    this.opts.trace?.(line);
+    this.opts.trace?.(this.redactor.scrub(line));
+  }
+
+  private host(): string {
+    return new URL(this.baseUrl).host;
+  }
+
+  private timeoutText(): string {
+    return `--timeout ${formatSeconds(this.opts.timeoutMs)}`;
   }
 
   private backoff(attempt: number): number {
@@ -222,41 +333,53 @@ export class ApiClient {
     return Math.round(base * 2 ** attempt * (0.8 + Math.random() * 0.4));
   }
 
+  /** Retry-After in ms (seconds or an HTTP date), uncapped: the deadline decides whether it can be honoured. */
   private retryAfter(header: string | string[] | undefined): number | undefined {
     const v = Array.isArray(header) ? header[0] : header;
     if (v === undefined) return undefined;
-    const s = Number(v);
-    if (Number.isFinite(s) && s >= 0) return Math.min(s, MAX_RETRY_AFTER_S) * 1000;
+    if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
     const when = Date.parse(v);
-    if (Number.isFinite(when)) return Math.min(Math.max(0, when - Date.now()), MAX_RETRY_AFTER_S * 1000);
+    if (Number.isFinite(when)) return Math.max(0, when - Date.now());
     return undefined;
   }
 
-  private networkError(err: unknown, code: string | undefined): UtrigError {
-    const host = new URL(this.baseUrl).host;
+  /** The deadline passed, while a request was in flight (inFlight) or before the next attempt could start. */
+  private deadlineError(method: string, attempts: number, inFlight: boolean): UtrigError {
+    const what =
+      attempts === 0
+        ? `the command's earlier requests used all of ${this.timeoutText()}`
+        : `no answer from ${this.host()} within ${this.timeoutText()} (${plural(attempts, 'attempt')})`;
+    if (inFlight && method === 'POST') return new OutcomeUnknownError(method, what);
+    return new NetworkError(`timed out: ${what}`, {
+      hint: 'raise --timeout, or check the network; UTRIG_API_URL and TWILIO_REGION/TWILIO_EDGE choose the host',
+    });
+  }
+
+  private networkError(err: unknown, code: string | undefined, prefix = '', suffix = ''): UtrigError {
+    const host = this.host();
     const what =
       code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
         ? `timed out talking to ${host}`
         : `could not reach ${host}${code ? ` (${code})` : ''}`;
-    return new NetworkError(what, {
+    return new NetworkError(prefix + what + suffix, {
       cause: err,
       hint: 'check the network, or raise --timeout; UTRIG_API_URL and TWILIO_REGION/TWILIO_EDGE choose the host',
     });
   }
 
-  private httpError(res: Attempt): UtrigError {
+  private httpError(res: Attempt, prefix = '', suffix = ''): UtrigError {
     let code: number | undefined;
     let message = `HTTP ${res.status}`;
     let moreInfo: string | undefined;
     try {
       const j = JSON.parse(res.text) as { code?: unknown; message?: unknown; more_info?: unknown };
       if (typeof j.code === 'number') code = j.code;
-      if (typeof j.message === 'string') message = j.message;
-      if (typeof j.more_info === 'string') moreInfo = j.more_info;
+      if (typeof j.message === 'string') message = this.redactor.body(j.message);
+      if (typeof j.more_info === 'string') moreInfo = this.redactor.body(j.more_info);
     } catch {
       // not Twilio's error JSON: keep the status line
     }
-    const label = code !== undefined ? `${message} (Twilio ${code}, HTTP ${res.status})` : `${message} (HTTP ${res.status})`;
+    const label = prefix + (code !== undefined ? `${message} (Twilio ${code}, HTTP ${res.status})` : `${message} (HTTP ${res.status})`) + suffix;
     if (res.status === 401 || res.status === 403) {
       return new AuthError(label, {
         status: res.status,
@@ -267,4 +390,13 @@ export class ApiClient {
     if (res.status === 404) return new NotFoundError(label, code !== undefined ? { code } : {});
     return new ApiError(label, { status: res.status, code, moreInfo, hint: moreInfo ? `see ${moreInfo}` : undefined });
   }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Milliseconds as seconds for messages: "5 s", "0.3 s", "86400 s". */
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
 }

@@ -1,6 +1,7 @@
+import { OutcomeUnknownError } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
 import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
+import { NetworkError, UsageError } from '../errors.js';
 import {
   parseCallbackMethod,
   parseCallbackUrl,
@@ -103,5 +104,16 @@ export async function run(deps: Deps, o: CreateOptions): Promise<UsageTrigger> {
   const missing = missingCreateFlags(o);
   if (missing.length > 0) throw new UsageError(`missing required flag${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   const client = await deps.client();
-  return client.createTrigger(buildForm(o));
+  try {
+    return await client.createTrigger(buildForm(o));
+  } catch (err) {
+    // Sent, but no answer: saying "could not reach" would invite a second create and a duplicate trigger.
+    if (err instanceof OutcomeUnknownError) {
+      throw new NetworkError(`the trigger may have been created: ${err.reason}`, {
+        cause: err,
+        hint: `check with \`utrig list --category ${o.category}\` before creating it again`,
+      });
+    }
+    throw err;
+  }
 }

@@ -1,7 +1,7 @@
 import { ApiClient } from '../api/client.js';
 import { resolveBaseUrl } from '../api/base-url.js';
 import { ACCOUNT_SID_RE, API_KEY_SID_RE } from '../api/types.js';
-import type { Profile } from '../config/store.js';
+import { PROFILE_NAME_RE, type Profile } from '../config/store.js';
 import { LOCAL_PROFILE, type Deps } from '../deps.js';
 import { AuthError, UsageError } from '../errors.js';
 import { ask, loadPrompts, promptContext, readSecretFromStdin } from '../prompt.js';
@@ -15,11 +15,22 @@ export interface LoginOptions {
   apiSecretStdin: boolean;
 }
 
-const PROFILE_NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+/** The longest auth token or API secret accepted: Twilio's are 32 characters. */
+const SECRET_MAX = 128;
+
+/** Checks a secret before anything is sent: visible ASCII, 1 to SECRET_MAX characters. The secret itself is never shown. */
+export function checkSecret(what: string, v: string): string | undefined {
+  if (v.length === 0) return `the ${what} is empty`;
+  if (v.length > SECRET_MAX) return `the ${what} is ${v.length} characters long: Twilio's are 32, and at most ${SECRET_MAX} are accepted`;
+  if (!/^[\x21-\x7e]+$/.test(v)) {
+    return `the ${what} contains a space, control or non-ASCII character: expected letters and digits (Twilio's are 32 characters)`;
+  }
+  return undefined;
+}
 
 /** Checks a profile name. */
 export function parseProfileName(flag: string, v: string): string {
-  if (!PROFILE_NAME_RE.test(v)) throw new UsageError(`${flag} "${v}" is not a profile name: use letters, digits, ".", "_" or "-"`);
+  if (!PROFILE_NAME_RE.test(v)) throw new UsageError(`${flag} "${v}" is not a profile name: use 1 to 64 letters, digits, ".", "_" or "-"`);
   if (v === LOCAL_PROFILE) throw new UsageError(`${flag} local is reserved for the built-in emulator: choose another name`);
   return v;
 }
@@ -55,7 +66,10 @@ export async function run(deps: Deps, o: LoginOptions): Promise<{ profile: strin
   if (o.authTokenStdin || o.apiSecretStdin) {
     if (!o.accountSid) throw new UsageError('missing --account-sid AC…: the account to log in to');
     const secret = await readSecretFromStdin(deps.io);
-    if (!secret) throw new UsageError(`nothing on standard input: pipe the ${o.apiKey ? 'API secret' : 'auth token'} in`);
+    const what = o.apiKey ? 'API secret' : 'auth token';
+    if (!secret) throw new UsageError(`nothing on standard input: pipe the ${what} in`);
+    const bad = checkSecret(`${what} on standard input`, secret);
+    if (bad) throw new UsageError(bad);
     p = o.apiKey ? { accountSid: o.accountSid, apiKey: o.apiKey, apiSecret: secret } : { accountSid: o.accountSid, authToken: secret };
   } else if (deps.canPrompt) {
     p = await promptCredentials(deps, o);
@@ -71,9 +85,14 @@ export async function run(deps: Deps, o: LoginOptions): Promise<{ profile: strin
     timeoutMs: deps.globals.timeout * 1000,
     trace: deps.globals.verbose ? (line) => deps.io.stderr.write(`${line}\n`) : undefined,
   });
-  let account: Record<string, unknown>;
+  let friendlyName = '';
   try {
-    account = await client.fetchAccount(p.accountSid);
+    if (p.apiKey) {
+      // Standard API keys may not read /Accounts (nor Keys): verify with a request any key may make.
+      await client.listTriggerPages(new URLSearchParams({ PageSize: '1' })).next();
+    } else {
+      friendlyName = String((await client.fetchAccount(p.accountSid)).friendly_name ?? '');
+    }
   } catch (err) {
     if (err instanceof AuthError || (err as { exitCode?: number }).exitCode === 4) {
       throw new AuthError(`Twilio did not accept these credentials for ${p.accountSid}; nothing was saved`, {
@@ -85,7 +104,7 @@ export async function run(deps: Deps, o: LoginOptions): Promise<{ profile: strin
   }
   const store = await deps.config();
   store.saveProfile(o.profile, p, true);
-  return { profile: o.profile, accountSid: p.accountSid, path: store.path, friendlyName: String(account.friendly_name ?? '') };
+  return { profile: o.profile, accountSid: p.accountSid, path: store.path, friendlyName };
 }
 
 async function promptCredentials(deps: Deps, o: LoginOptions): Promise<Profile> {
@@ -103,12 +122,12 @@ async function promptCredentials(deps: Deps, o: LoginOptions): Promise<Profile> 
         ),
       );
   if (kind === 'token') {
-    const authToken = await ask(password({ message: 'Auth token', mask: '*', validate: (v) => v.trim().length > 0 || 'required' }, ctx));
+    const authToken = await ask(password({ message: 'Auth token', mask: '*', validate: (v) => checkSecret('auth token', v.trim()) ?? true }, ctx));
     return { accountSid, authToken: authToken.trim() };
   }
   const apiKey =
     o.apiKey ??
     (await ask(input({ message: 'API key SID', validate: (v) => API_KEY_SID_RE.test(v.trim()) || 'expected SK followed by 32 hex digits' }, ctx))).trim();
-  const apiSecret = await ask(password({ message: 'API secret', mask: '*', validate: (v) => v.trim().length > 0 || 'required' }, ctx));
+  const apiSecret = await ask(password({ message: 'API secret', mask: '*', validate: (v) => checkSecret('API secret', v.trim()) ?? true }, ctx));
   return { accountSid, apiKey, apiSecret: apiSecret.trim() };
 }

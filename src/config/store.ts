@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AuthError } from '../errors.js';
 
 /** One stored set of credentials. Secrets live only here and in memory. */
@@ -16,6 +16,9 @@ interface ConfigShape {
   profiles: Record<string, Profile>;
 }
 
+/** Profile names: 1 to 64 letters, digits, ".", "_" or "-" (so never "__proto__"-like keys with special meaning). */
+export const PROFILE_NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /** Where utrig keeps its config: UTRIG_CONFIG_DIR, else $XDG_CONFIG_HOME/utrig, else ~/.config/utrig. */
 export function configDir(env: NodeJS.ProcessEnv): string {
   if (env.UTRIG_CONFIG_DIR) return env.UTRIG_CONFIG_DIR;
@@ -23,10 +26,17 @@ export function configDir(env: NodeJS.ProcessEnv): string {
   return join(base, 'utrig');
 }
 
-/** Creates the config directory with mode 0700 (and tightens an existing one). */
+/**
+ * Creates the config directory with mode 0700 when it is missing. An existing directory keeps its mode:
+ * it may be one the user chose with UTRIG_CONFIG_DIR, and reading it must not change it.
+ */
 export function ensureConfigDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+}
+
+/** Takes group and other access away from the config directory; done only when a secret is written to it. */
+function tightenConfigDir(dir: string): void {
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
 /** Profiles and credentials in <configDir>/config.json, mode 0600. */
@@ -62,11 +72,15 @@ export class ConfigStore {
     return this.conf.get('activeProfile');
   }
 
+  /** The profile stored under name; never an inherited property such as "__proto__" or "constructor". */
   getProfile(name: string): Profile | undefined {
-    return this.profiles()[name];
+    const all = this.profiles();
+    return Object.hasOwn(all, name) ? all[name] : undefined;
   }
 
+  /** Stores a profile (mode 0600 file) and tightens the directory to 0700. */
   saveProfile(name: string, p: Profile, makeActive: boolean): void {
+    tightenConfigDir(dirname(this.path));
     const all = { ...this.profiles(), [name]: p };
     this.conf.set('profiles', all);
     if (makeActive || !this.activeProfile()) this.conf.set('activeProfile', name);
@@ -74,7 +88,7 @@ export class ConfigStore {
 
   removeProfile(name: string): boolean {
     const all = { ...this.profiles() };
-    if (!(name in all)) return false;
+    if (!Object.hasOwn(all, name)) return false;
     delete all[name];
     this.conf.set('profiles', all);
     if (this.activeProfile() === name) {
