@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildCallbackParams, deliverCallback } from '../api/callback.js';
-import { loadState, StateWriter } from './state.js';
+import { Persistence } from './journal.js';
 import {
   API_VERSION,
   checkCategory,
@@ -22,8 +22,12 @@ export const LOCAL_AUTH_TOKEN = stableHex('utrig emulator local auth token');
 export interface EmulatorStartOptions {
   port?: number;
   host?: string;
-  /** persist state to this JSON file (atomic tmp+rename); absent = memory only */
+  /** persist state to this file (snapshot + journal, see journal.ts); absent = memory only */
   statePath?: string;
+  /** wait this long for another process using statePath (default 0: fail at once) */
+  stateLockWaitMs?: number;
+  /** told at once when a state write fails (the request also fails with 500) */
+  onStateError?: (message: string) => void;
   accountSid?: string;
   authToken?: string;
   /** create N subaccounts of the main account at start (stable SIDs derived from the parent) */
@@ -152,14 +156,10 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   const accountSid = opts.accountSid ?? LOCAL_ACCOUNT_SID;
   const authToken = opts.authToken ?? (accountSid === LOCAL_ACCOUNT_SID ? LOCAL_AUTH_TOKEN : stableHex(`${accountSid} auth token`));
   const store = new Store();
-  if (opts.statePath) {
-    const snap = await loadState(opts.statePath);
-    if (snap) store.restore(snap);
-  }
+  const persist = opts.statePath ? await Persistence.open(opts.statePath, { lockWaitMs: opts.stateLockWaitMs, onError: opts.onStateError }) : null;
+  if (persist?.loaded) store.restore(persist.loaded);
   if (opts.now) store.clockOffsetMs = Math.round(opts.now.getTime() - Date.now());
-  const writer = opts.statePath ? new StateWriter(opts.statePath, () => store.snapshot()) : null;
-  store.onChange = () => writer?.schedule();
-  writer?.schedule();
+  store.onChange = (c) => persist?.mark(c);
 
   const main = store.addAccount({ sid: accountSid, friendly_name: 'utrig emulator', auth_token: authToken, owner_account_sid: accountSid, type: 'Full' });
   // an explicitly given token wins over a persisted one
@@ -176,9 +176,10 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     store.addAccount({ sid, friendly_name: `Subaccount ${i}`, auth_token: stableHex(`${sid} auth token`), owner_account_sid: accountSid, type: 'Full' });
     subaccountSids.push(sid);
   }
+  await persist?.start(store);
 
   const requests: RequestLogEntry[] = [];
-  const deliveries: Delivery[] = [];
+  const deliveries = (persist?.deliveries() ?? []) as Delivery[];
   const pending = new Set<Promise<unknown>>();
   let faults: Faults = { ...NO_FAULTS, latencyMs: opts.latencyMs ?? 0 };
   const isoNow = (): string => new Date(store.nowMs()).toISOString();
@@ -207,6 +208,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
           params,
         };
         deliveries.push(d);
+        persist?.addDelivery(d);
         opts.onDelivery?.(d);
       },
     })
@@ -486,6 +488,17 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     res.end(text);
   }
 
+  /** A reply goes out only once every change so far is durable; a failed write turns it into a 500. */
+  async function durable(reply: Reply): Promise<Reply> {
+    if (!persist) return reply;
+    try {
+      await persist.commit();
+      return reply;
+    } catch (err) {
+      return errorReply(err);
+    }
+  }
+
   function errorReply(err: unknown): Reply {
     if (err instanceof StoreError) return { status: err.status, body: errorBody(err.status, err.code, err.message) };
     return { status: 500, body: errorBody(500, 20500, `internal emulator error: ${err instanceof Error ? err.message : String(err)}`) };
@@ -511,7 +524,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       } catch (err) {
         reply = errorReply(err);
       }
-      send(res, reply);
+      send(res, await durable(reply));
       return;
     }
 
@@ -551,6 +564,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
         }
       }
     }
+    reply = await durable(reply);
     entry.status = reply.status;
     send(res, reply);
     opts.onRequest?.(entry);
@@ -568,6 +582,9 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    await persist?.abandon();
+    throw err;
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -578,8 +595,12 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
         await Promise.allSettled([...pending]);
         continue;
       }
-      if (writer?.pending) {
-        await writer.flush();
+      if (persist?.pending) {
+        const failed = await persist.flush().then(
+          () => false,
+          () => true,
+        );
+        if (failed) return;
         continue;
       }
       return;
@@ -595,7 +616,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       await closed;
       clearTimeout(force);
       await idle();
-      if (writer?.lastError) throw writer.lastError;
+      await persist?.close();
     })();
     return closing;
   }
