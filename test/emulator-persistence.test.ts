@@ -4,6 +4,9 @@ import { appendFile, chmod, mkdtemp, readFile, readdir, rm, symlink, writeFile }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../src/emulator/server.js';
+import { Persistence } from '../src/emulator/journal.js';
+import { loadState } from '../src/emulator/state.js';
+import { Store } from '../src/emulator/store.js';
 import { assertExit, runCli } from './helpers.js';
 import { call, startReceiver, triggersPath } from './emulator-helpers.js';
 import { apiCall, crashRound, listSids, spawnEmulator, type Ledger } from './persistence-helpers.js';
@@ -66,6 +69,45 @@ describe('utrig emulator --state: acknowledged writes survive', () => {
     } finally {
       await again.kill9();
     }
+  });
+});
+
+describe('the journal', () => {
+  test('concurrent writes share one write and fsync (group commit)', async () => {
+    const statePath = join(dir, 'group.json');
+    const em = await startEmulator({ statePath });
+    try {
+      const all = await Promise.all(Array.from({ length: 40 }, () => call(em, 'POST', triggersPath(em.accountSid), { form })));
+      assert.deepEqual(new Set(all.map((r) => r.status)), new Set([201]));
+      const lines = (await readFile(`${statePath}.journal`, 'utf8')).split('\n').filter(Boolean);
+      assert.ok(lines.length >= 1 && lines.length < 40, `${lines.length} journal batches for 40 concurrent creates`);
+    } finally {
+      await em.close();
+    }
+  });
+
+  test('compaction folds the journal into the snapshot; later batches replay on top', async () => {
+    const statePath = join(dir, 'compact.json');
+    const store = new Store();
+    const p = await Persistence.open(statePath, { compactMinBytes: 2048 });
+    store.onChange = (c) => p.mark(c);
+    store.addAccount({ sid: `AC${'1'.repeat(32)}`, friendly_name: 'a', auth_token: 'token-1234', owner_account_sid: `AC${'1'.repeat(32)}`, type: 'Full' });
+    await p.start(store);
+    const sids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      sids.push(store.createTrigger(`AC${'1'.repeat(32)}`, { ...form, FriendlyName: `t${i}` }).sid);
+      await p.commit();
+    }
+    store.deleteTrigger(`AC${'1'.repeat(32)}`, sids[0] as string);
+    await p.flush();
+    const journal = await readFile(`${statePath}.journal`, 'utf8');
+    const snapshot = JSON.parse(await readFile(statePath, 'utf8'));
+    assert.ok(journal.length < 2048 + 1024, `journal of ${journal.length} bytes was never compacted`);
+    assert.ok(snapshot.seq > 0 && snapshot.triggers.length > 1, 'the snapshot holds folded batches');
+    // replaying with the lock released: what a restart would see
+    await p.abandon();
+    const loaded = await loadState(statePath);
+    assert.deepEqual(loaded?.triggers.map((t) => t.sid).sort(), sids.slice(1).sort());
   });
 });
 

@@ -25,6 +25,8 @@ export interface PersistenceOptions {
   lockWaitMs?: number;
   /** told at once, one line, when a write fails */
   onError?: (message: string) => void;
+  /** never compact a journal smaller than this (default 1 MiB; tests use less) */
+  compactMinBytes?: number;
 }
 
 interface Deferred {
@@ -95,6 +97,7 @@ export class Persistence {
   private store: Store | null = null;
   private snapshotBytes = 0;
   private compactFailedAt = 0;
+  private compactMinBytes = MIN_COMPACT_BYTES;
   private closed = false;
   private readonly recent: object[];
 
@@ -143,7 +146,9 @@ export class Persistence {
         throw new StateFileError(`cannot open emulator state journal ${journalPath(path)}: ${(err as Error).message}`, { cause: err });
       }
       const size = (await fh.stat()).size;
-      return new Persistence(path, fh, size, loaded?.seq ?? 0, loaded, release, opts.onError ?? (() => undefined));
+      const p = new Persistence(path, fh, size, loaded?.seq ?? 0, loaded, release, opts.onError ?? (() => undefined));
+      p.compactMinBytes = opts.compactMinBytes ?? MIN_COMPACT_BYTES;
+      return p;
     } catch (err) {
       await release();
       throw err;
@@ -277,7 +282,7 @@ export class Persistence {
   }
 
   private async maybeCompact(): Promise<void> {
-    if (this.journalBytes < Math.max(MIN_COMPACT_BYTES, this.snapshotBytes)) return;
+    if (this.journalBytes < Math.max(this.compactMinBytes, this.snapshotBytes)) return;
     // after a failure, wait for the journal to double before trying again
     if (this.compactFailedAt > 0 && this.journalBytes < this.compactFailedAt * 2) return;
     try {
