@@ -131,7 +131,7 @@ export class Persistence {
       if (err instanceof LockBusyError) {
         throw new StateFileError(
           `emulator state file ${path} is in use by ${err.holderPid === null ? 'another process' : `another utrig process (pid ${err.holderPid})`}`,
-          { hint: 'stop that emulator first, or give another file with --state' },
+          { hint: 'wait for that command to finish or stop it; a second `utrig emulator` needs its own --state file' },
         );
       }
       throw new StateFileError(`cannot lock emulator state file ${path}: ${(err as Error).message}`, { cause: err });
