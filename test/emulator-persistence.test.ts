@@ -211,8 +211,8 @@ describe('--local: the embedded emulator', () => {
     const configDir = join(dir, 'local-full');
     const env = { UTRIG_CONFIG_DIR: configDir };
     assertExit(await runCli(['--local', 'list'], { env }), 0);
-    // the start snapshot fits in 2 KiB; a trigger with a long URL does not fit in the journal
-    const long = `https://example.com/${'x'.repeat(2500)}`;
+    // the start snapshot fits in 2 KiB (4 KiB where sh counts ulimit -f in KiB); a trigger with a 6,000-character URL does not
+    const long = `https://example.com/${'x'.repeat(6000)}`;
     const { runProcess, BIN } = await import('./helpers.js');
     const r = await runProcess(
       'sh',
