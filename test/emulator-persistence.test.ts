@@ -145,7 +145,9 @@ describe('state files are never followed, replaced or trusted blindly', () => {
       const em = await startEmulator({ statePath });
       await call(em, 'POST', triggersPath(em.accountSid), { form: { ...form, CallbackUrl: receiver.url } });
       await em.close();
-      const good = JSON.parse(await readFile(statePath, 'utf8'));
+      // the snapshot with the journal replayed, as one file
+      const good = JSON.parse(JSON.stringify(await loadState(statePath)));
+      await rm(`${statePath}.journal`);
       await writeFile(statePath, JSON.stringify({ ...good, triggers: [null] }));
       await assert.rejects(startEmulator({ statePath }), /items\.json is corrupt: triggers\[0\]: it is null/);
       await writeFile(statePath, JSON.stringify({ ...good, triggers: [{ ...good.triggers[0], trigger_value: 'abc' }] }));

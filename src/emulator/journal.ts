@@ -5,8 +5,8 @@ import { acquireLock, LockBusyError } from './lock.js';
 import {
   checkStatePaths,
   journalPath,
-  loadState,
   lockPath,
+  readState,
   MAX_PERSISTED_DELIVERIES,
   removeOrphanTemps,
   StateFileError,
@@ -138,15 +138,16 @@ export class Persistence {
     }
     try {
       await removeOrphanTemps(path);
-      const loaded = await loadState(path);
+      const { state: loaded, journalBytes } = await readState(path);
       let fh: FileHandle;
       try {
         fh = await open(journalPath(path), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600);
       } catch (err) {
         throw new StateFileError(`cannot open emulator state journal ${journalPath(path)}: ${(err as Error).message}`, { cause: err });
       }
-      const size = (await fh.stat()).size;
-      const p = new Persistence(path, fh, size, loaded?.seq ?? 0, loaded, release, opts.onError ?? (() => undefined));
+      // a torn final line (a batch a crash cut short, never acknowledged) is cut before appending
+      if ((await fh.stat()).size !== journalBytes) await fh.truncate(journalBytes);
+      const p = new Persistence(path, fh, journalBytes, loaded?.seq ?? 0, loaded, release, opts.onError ?? (() => undefined));
       p.compactMinBytes = opts.compactMinBytes ?? MIN_COMPACT_BYTES;
       return p;
     } catch (err) {
@@ -161,11 +162,18 @@ export class Persistence {
   }
 
   /**
-   * Attaches the store and writes a full snapshot of it: the file then holds the whole start state
-   * and the journal starts empty. Throws StateFileError when the directory is not writable.
+   * Attaches the store. A new state file gets its first snapshot now (which also proves the
+   * directory writable); an existing one is left as it is, so start-up with a large state costs one
+   * read. Throws StateFileError when the snapshot cannot be written.
    */
   async start(store: Store): Promise<void> {
     this.store = store;
+    if (this.loaded) {
+      // start-up may have set the clock or an account's token without a change event: next batch
+      this.dirty.clock = true;
+      for (const sid of store.accounts.keys()) this.dirty.accounts.add(sid);
+      return;
+    }
     try {
       await this.compact();
     } catch (err) {
@@ -308,7 +316,8 @@ export class Persistence {
   }
 
   /**
-   * Writes what is pending, compacts, closes the journal and releases the lock. Throws a
+   * Writes what is pending, closes the journal and releases the lock (the journal is folded in by
+   * compaction once it outgrows the snapshot, not at every stop). Throws a
    * StateFileError when the last changes could not be saved.
    */
   async close(): Promise<void> {
@@ -316,7 +325,6 @@ export class Persistence {
     let failure: unknown = null;
     try {
       await this.flush();
-      await this.compact();
     } catch (err) {
       failure = err;
     }

@@ -294,9 +294,15 @@ class LoadedState {
  * whose write a crash interrupted, so never acknowledged) is skipped.
  */
 export async function loadState(path: string): Promise<StateFile | null> {
+  return (await readState(path)).state;
+}
+
+/** loadState, plus the length of the journal's whole lines (where appending may resume). */
+export async function readState(path: string): Promise<{ state: StateFile | null; journalBytes: number }> {
   const text = await readNoFollow(path);
   const journal = await readNoFollow(journalPath(path));
-  if (text === null && (journal === null || journal === '')) return null;
+  const journalBytes = journal === null ? 0 : Buffer.byteLength(journal.slice(0, journal.lastIndexOf('\n') + 1));
+  if (text === null && journalBytes === 0) return { state: null, journalBytes };
   const st = new LoadedState(path);
   if (text !== null) {
     let data: unknown;
@@ -325,7 +331,7 @@ export async function loadState(path: string): Promise<StateFile | null> {
       st.seq = rec.s as number;
     });
   }
-  return st.result();
+  return { state: st.result(), journalBytes };
 }
 
 /**
