@@ -109,7 +109,8 @@ async function resolve(deps: Deps): Promise<Resolved> {
     ensureConfigDir(dir);
     const statePath = join(dir, 'local-emulator.json');
     const { startEmulator } = await import('./emulator/server.js');
-    const emu = await startEmulator({ statePath });
+    // concurrent --local commands take turns on the state file instead of overwriting each other
+    const emu = await startEmulator({ statePath, stateLockWaitMs: Math.max(g.timeout, 30) * 1000 });
     deps.cleanup.push(() => emu.close());
     deps.messages.note(`using the local emulator (state in ${statePath})`);
     return {

@@ -65,6 +65,21 @@ function isLoopback(host: string): boolean {
   return false;
 }
 
+/** Turns a failure to listen into a usage error with a hint, as `listen` does; other errors pass. */
+function startFailure(err: unknown, opts: EmulatorCommandOptions): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') {
+    return new UsageError(`port ${opts.port} on ${opts.host} is already in use`, { hint: 'pick another with --port, or --port 0 for a free one' });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new UsageError(`--host ${opts.host} is not an address of this machine`, { hint: 'try --host 127.0.0.1, or 0.0.0.0 for every interface' });
+  }
+  if (code === 'EACCES' && opts.port < 1024) {
+    return new UsageError(`port ${opts.port} needs privileges this process does not have`, { hint: 'pick a port from 1024 up with --port, or --port 0' });
+  }
+  return err;
+}
+
 /** Runs the emulator until `signal` aborts, printing the env to use and one line per request and callback. */
 export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions, signal: AbortSignal): Promise<void> {
   const { startEmulator } = await import('../emulator/server.js');
@@ -75,6 +90,7 @@ export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions
     port: opts.port,
     host: opts.host,
     statePath: opts.state,
+    onStateError: (message) => io.stderr.write(`error: ${message}\n`),
     accountSid: opts.accountSid,
     authToken: opts.authToken,
     subaccounts: opts.subaccounts,
@@ -82,6 +98,8 @@ export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions
     onRequest: (r) => io.stdout.write(`${r.method} ${r.path} ${r.status === 0 ? 'dropped' : r.status}\n`),
     onDelivery: (d) =>
       io.stdout.write(`callback attempt ${d.attempt} → ${d.method} ${d.url} ${d.status ?? d.error ?? 'failed'} (${d.trigger_sid})\n`),
+  }).catch((err: unknown) => {
+    throw startFailure(err, opts);
   });
   try {
     io.stderr.write(`utrig emulator listening on ${em.url}${opts.state ? ` (state: ${opts.state})` : ' (state in memory)'}\n`);

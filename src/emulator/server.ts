@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildCallbackParams, deliverCallback } from '../api/callback.js';
-import { loadState, StateWriter } from './state.js';
+import { Persistence } from './journal.js';
+import { StateFileError } from './state.js';
 import { API_VERSION, stableHex, Store, type FireEvent } from './store.js';
 import { handleApi, notFound } from './api-routes.js';
 import { handleControl, type ControlContext, type Delivery } from './control-routes.js';
@@ -36,8 +37,12 @@ export const LOCAL_AUTH_TOKEN = stableHex('utrig emulator local auth token');
 export interface EmulatorStartOptions {
   port?: number;
   host?: string;
-  /** persist state to this JSON file (atomic tmp+rename); absent = memory only */
+  /** persist state to this file (snapshot + journal, see journal.ts); absent = memory only */
   statePath?: string;
+  /** wait this long for another process using statePath (default 0: fail at once) */
+  stateLockWaitMs?: number;
+  /** told at once when a state write fails (the request also fails with 500) */
+  onStateError?: (message: string) => void;
   accountSid?: string;
   authToken?: string;
   /** create N subaccounts of the main account at start (stable SIDs derived from the parent) */
@@ -87,17 +92,20 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   const authToken = opts.authToken ?? (accountSid === LOCAL_ACCOUNT_SID ? LOCAL_AUTH_TOKEN : stableHex(`${accountSid} auth token`));
   const store = new Store();
 
-  // ---- persistence: load the state file and write changes back ----
-  if (opts.statePath) {
-    const snap = await loadState(opts.statePath);
-    if (snap) store.restore(snap);
-    checkLoadedClock(store, opts.statePath);
-  }
+  // ---- persistence: load the state file; changes are journaled (see durable() below) ----
   if (opts.now && !isClockInRange(opts.now.getTime())) throw new Error(`the emulator's start time must be ${CLOCK_RANGE_TEXT}`);
+  const persist = opts.statePath ? await Persistence.open(opts.statePath, { lockWaitMs: opts.stateLockWaitMs, onError: opts.onStateError }) : null;
+  if (persist?.loaded) {
+    store.restore(persist.loaded);
+    try {
+      checkLoadedClock(store, opts.statePath!);
+    } catch (err) {
+      await persist.abandon();
+      throw err;
+    }
+  }
   if (opts.now) store.clockOffsetMs = Math.round(opts.now.getTime() - Date.now());
-  const writer = opts.statePath ? new StateWriter(opts.statePath, () => store.snapshot()) : null;
-  store.onChange = () => writer?.schedule();
-  writer?.schedule();
+  store.onChange = (c) => persist?.mark(c);
   // ---- end of persistence ----
 
   const main = store.addAccount({ sid: accountSid, friendly_name: 'utrig emulator', auth_token: authToken, owner_account_sid: accountSid, type: 'Full' });
@@ -115,12 +123,13 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     store.addAccount({ sid, friendly_name: `Subaccount ${i}`, auth_token: stableHex(`${sid} auth token`), owner_account_sid: accountSid, type: 'Full' });
     subaccountSids.push(sid);
   }
+  await persist?.start(store);
 
   const ctx: ControlContext = {
     store,
     accountSid,
     requests: [],
-    deliveries: [],
+    deliveries: (persist?.deliveries() ?? []) as Delivery[],
     faults: { ...NO_FAULTS, latencyMs: opts.latencyMs ?? 0 },
   };
   const logEntries = opts.logEntries ?? DEFAULT_LOG_LIMITS.entries;
@@ -153,6 +162,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
           params,
         };
         appendBounded(ctx.deliveries, d, logEntries);
+        persist?.addDelivery(d);
         opts.onDelivery?.(d);
       },
     })
@@ -191,7 +201,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       } catch (err) {
         reply = errorReply(err);
       }
-      send(res, reply);
+      send(res, await durable(reply));
       return;
     }
 
@@ -219,9 +229,21 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
         }
       }
     }
+    reply = await durable(reply);
     entry.status = reply.status;
     send(res, reply);
     opts.onRequest?.(entry);
+  }
+
+  /** A reply goes out only once every change so far is durable; a failed write turns it into a 500. */
+  async function durable(reply: Reply): Promise<Reply> {
+    if (!persist) return reply;
+    try {
+      await persist.commit();
+      return reply;
+    } catch (err) {
+      return errorReply(err);
+    }
   }
 
   const served = servedHosts(opts.host ?? '127.0.0.1', opts.allowedHosts);
@@ -238,6 +260,9 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    await persist?.abandon();
+    throw err;
   });
   const addr = server.address() as AddressInfo;
   port = addr.port;
@@ -249,8 +274,12 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
         await Promise.allSettled([...pending]);
         continue;
       }
-      if (writer?.pending) {
-        await writer.flush();
+      if (persist?.pending) {
+        const failed = await persist.flush().then(
+          () => false,
+          () => true,
+        );
+        if (failed) return;
         continue;
       }
       return;
@@ -266,7 +295,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       await closed;
       clearTimeout(force);
       await idle();
-      if (writer?.lastError) throw writer.lastError;
+      await persist?.close();
     })();
     return closing;
   }
@@ -290,7 +319,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
 function checkLoadedClock(store: Store, path: string): void {
   const now = store.nowMs();
   if (isClockInRange(now)) return;
-  throw new Error(
+  throw new StateFileError(
     `emulator state file ${path} sets the clock to ${describeClockMs(now)}, outside the times the emulator can represent (${CLOCK_RANGE_TEXT}); ` +
       `set clockOffsetMs to 0 in it, or move it aside to start with a fresh state`,
   );

@@ -83,7 +83,7 @@ export class StoreError extends Error {
   }
 }
 
-type Totals = [number, number, number];
+export type Totals = [number, number, number];
 /** account -> category -> bucket key ("all", "y2024", "m2024-01", "d2024-01-31") -> [count, usage, price] */
 type UsageMap = Map<string, Map<string, Map<string, Totals>>>;
 
@@ -95,6 +95,15 @@ export interface StoreSnapshot {
   triggers: TriggerRecord[];
   usage: Record<string, Record<string, Record<string, Totals>>>;
 }
+
+/** What one mutation touched, so persistence can journal just that (see journal.ts). */
+export type StoreChange =
+  | { kind: 'clock' }
+  | { kind: 'account'; sid: string }
+  | { kind: 'apiKey'; sid: string }
+  /** created, updated, fired or deleted (absent from `triggers` afterwards) */
+  | { kind: 'trigger'; sid: string }
+  | { kind: 'usage'; account: string; category: string };
 
 /** Derives a stable 32-hex string from text (fixed test credentials, subaccount SIDs). */
 export function stableHex(text: string): string {
@@ -229,7 +238,7 @@ export class Store {
   clockOffsetMs = 0;
   private sidCounter = 0;
   onFire: (e: FireEvent) => void = () => {};
-  onChange: () => void = () => {};
+  onChange: (c: StoreChange) => void = () => {};
 
   /** Virtual now, in ms. */
   nowMs(): number {
@@ -244,7 +253,7 @@ export class Store {
     }
     this.clockOffsetMs = Math.round(ms - Date.now());
     this.evaluateAll();
-    this.onChange();
+    this.onChange({ kind: 'clock' });
   }
 
   /** Moves the virtual now by `seconds`; a move past the emulator's range is a 400 and changes nothing. */
@@ -255,7 +264,7 @@ export class Store {
     }
     this.clockOffsetMs += Math.round(seconds * 1000);
     this.evaluateAll();
-    this.onChange();
+    this.onChange({ kind: 'clock' });
   }
 
   // ---- accounts ----
@@ -266,7 +275,7 @@ export class Store {
     const now = a.date_created ?? this.nowMs();
     const rec: AccountRecord = { ...a, status: 'active', date_created: now, date_updated: now };
     this.accounts.set(rec.sid, rec);
-    this.onChange();
+    this.onChange({ kind: 'account', sid: rec.sid });
     return rec;
   }
 
@@ -274,7 +283,7 @@ export class Store {
     const existing = this.apiKeys.get(k.sid);
     if (existing) return existing;
     this.apiKeys.set(k.sid, k);
-    this.onChange();
+    this.onChange({ kind: 'apiKey', sid: k.sid });
     return k;
   }
 
@@ -365,7 +374,8 @@ export class Store {
     }
     this.evaluateCategory(account, category);
     if (category !== TOTALPRICE && p > 0) this.evaluateCategory(account, TOTALPRICE);
-    this.onChange();
+    this.onChange({ kind: 'usage', account, category });
+    if (category !== TOTALPRICE && p > 0) this.onChange({ kind: 'usage', account, category: TOTALPRICE });
     return this.allTimeTotals(account, category);
   }
 
@@ -395,6 +405,7 @@ export class Store {
     if (value < t.trigger_value) return;
     t.fired_period = period;
     t.date_fired = ms;
+    this.onChange({ kind: 'trigger', sid: t.sid });
     const account = this.accounts.get(t.account_sid);
     this.onFire({ trigger: this.triggerJson(t, ms), firedAt: new Date(ms), authToken: account?.auth_token ?? '' });
   }
@@ -468,7 +479,7 @@ export class Store {
     this.triggers.set(rec.sid, rec);
     this.insertSorted(rec);
     this.evaluate(rec, ms);
-    this.onChange();
+    this.onChange({ kind: 'trigger', sid: rec.sid });
     return this.triggerJson(rec, ms);
   }
 
@@ -493,7 +504,7 @@ export class Store {
     if (method !== undefined) t.callback_method = method;
     if (name !== undefined) t.friendly_name = name;
     t.date_updated = this.nowMs();
-    this.onChange();
+    this.onChange({ kind: 'trigger', sid: t.sid });
     return this.triggerJson(t);
   }
 
@@ -506,7 +517,7 @@ export class Store {
       if (i >= 0) list.splice(i, 1);
     }
     this.index.get(account)?.get(t.usage_category)?.delete(t);
-    this.onChange();
+    this.onChange({ kind: 'trigger', sid });
   }
 
   /** The account's triggers in list order, filtered. */
@@ -565,7 +576,12 @@ export class Store {
     };
   }
 
-  /** Replaces the state with a snapshot (already shape-checked by state.ts). */
+  /** The usage buckets of one account and category (bucket key -> totals), for the journal. */
+  usageBuckets(account: string, category: string): Record<string, Totals> {
+    return Object.fromEntries(this.usage.get(account)?.get(category) ?? []);
+  }
+
+  /** Replaces the state with a snapshot (already checked item by item by state.ts). */
   restore(s: StoreSnapshot): void {
     this.clockOffsetMs = s.clockOffsetMs;
     for (const a of s.accounts) this.accounts.set(a.sid, { ...a });
