@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
-import type { UsageTrigger } from './api/types.js';
 import { buildDeps, type Deps, type GlobalOptions, type Run, type WithDeps } from './deps.js';
 import { declareCallbackCommands } from './commands/callbacks.js';
 import { declareCompletion } from './commands/completion.js';
 import { CancelledError, EXIT, UsageError, UtrigError } from './errors.js';
 import { systemIO, type IO } from './io.js';
-import { chooseFormat, parseFields, type Format } from './output/format.js';
+import { chooseFormat, parseFields } from './output/format.js';
 import { examples } from './output/help.js';
 import { Messages } from './output/messages.js';
-import { renderList, renderOne, type Column } from './output/render.js';
-import { TRIGGER_COLUMNS, TRIGGER_CSV_FIELDS, triggerDetail } from './output/triggers.js';
+import { renderList } from './output/render.js';
+import { showTrigger, triggerRender } from './output/show-trigger.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -36,23 +35,6 @@ export function parseGlobals(raw: Raw): GlobalOptions {
     timeout,
     input: raw.input !== false,
   };
-}
-
-
-/** Output settings for trigger data. */
-function triggerRender(deps: Deps): { format: Format; fields: string[] | undefined; csvFields: readonly string[]; columns: Column[]; io: IO } {
-  return {
-    io: deps.io,
-    format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
-    fields: parseFields(deps.globals.fields, TRIGGER_CSV_FIELDS),
-    csvFields: TRIGGER_CSV_FIELDS,
-    columns: TRIGGER_COLUMNS,
-  };
-}
-
-async function showTrigger(deps: Deps, t: UsageTrigger, progress = false): Promise<void> {
-  const o = triggerRender(deps);
-  await renderOne(t, { ...o, detail: triggerDetail(t, progress) });
 }
 
 /** Builds the command tree. Declarations are cheap; each action imports what it needs. */
