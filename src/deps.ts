@@ -180,3 +180,9 @@ export interface Run {
 export type WithDeps = (
   fn: (deps: Deps, raw: Record<string, unknown>, args: string[], cmd: import('commander').Command) => Promise<void>,
 ) => (...params: unknown[]) => Promise<void>;
+
+/** What a command's declaration receives: the state of the run and the wrapper that gives its action Deps. */
+export interface CommandContext {
+  run: Run;
+  withDeps: WithDeps;
+}
