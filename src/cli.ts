@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
+import { declareGet } from './commands/get.js';
 import { declareCreate } from './commands/create.js';
 import { buildDeps, type Deps, type GlobalOptions, type Run, type WithDeps } from './deps.js';
 import { declareCallbackCommands } from './commands/callbacks.js';
@@ -78,19 +79,7 @@ export function buildProgram(r: Run): Command {
 
   declareCreate(program, { run: r, withDeps });
 
-  program
-    .command('get')
-    .summary('show one usage trigger')
-    .description('Show one usage trigger; on a terminal, with progress toward its threshold.')
-    .argument('<sid>', 'trigger SID (UT…)')
-    .addHelpText('after', examples('utrig get UT33c6aeeba34e48f38d6899ea5b765ad4', 'utrig get UT33c6aeeba34e48f38d6899ea5b765ad4 --json | jq -r .current_value'))
-    .action(
-      withDeps(async (deps, _raw, args) => {
-        const { parseGetOptions, run } = await import('./commands/get.js');
-        const o = parseGetOptions(args);
-        await showTrigger(deps, await run(deps, o), true);
-      }),
-    );
+  declareGet(program, { run: r, withDeps });
 
   program
     .command('list')
