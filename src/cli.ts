@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
+import { declareList } from './commands/list.js';
 import { declareGet } from './commands/get.js';
 import { declareCreate } from './commands/create.js';
 import { buildDeps, type Deps, type GlobalOptions, type Run, type WithDeps } from './deps.js';
@@ -81,28 +82,7 @@ export function buildProgram(r: Run): Command {
 
   declareGet(program, { run: r, withDeps });
 
-  program
-    .command('list')
-    .alias('ls')
-    .summary('list usage triggers (all of them, page by page)')
-    .description('List usage triggers. Without --limit every trigger is listed, following every page.')
-    .option('--category <category>', 'only triggers on this usage category')
-    .addOption(new Option('--recurring <period>', 'only triggers with this period {daily|monthly|yearly|alltime}'))
-    .addOption(new Option('--trigger-by <field>', 'only triggers watching {count|usage|price}'))
-    .option('--limit <n>', 'stop after N triggers')
-    .option('--all', 'list every trigger (the default)')
-    .option('--page-size <n>', 'triggers per request, 1-1000 (default: 1000, or --limit)')
-    .option('--allow-unknown-category', 'filter by a category newer than utrig knows')
-    .addHelpText('after', examples('utrig list', 'utrig list --category sms --recurring daily', 'utrig list --output ndjson | jq -c "{sid, current_value}"'))
-    .action(
-      withDeps(async (deps, raw) => {
-        const { parseListOptions, run } = await import('./commands/list.js');
-        const o = parseListOptions(raw);
-        const render = triggerRender(deps);
-        const n = await renderList(run(deps, o), render);
-        if (n === 0) deps.messages.note('no usage triggers found');
-      }),
-    );
+  declareList(program, { run: r, withDeps });
 
   program
     .command('update')
