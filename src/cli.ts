@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
+import { declareUpdate } from './commands/update.js';
 import { declareList } from './commands/list.js';
 import { declareGet } from './commands/get.js';
 import { declareCreate } from './commands/create.js';
@@ -84,38 +85,7 @@ export function buildProgram(r: Run): Command {
 
   declareList(program, { run: r, withDeps });
 
-  program
-    .command('update')
-    .summary("change a trigger's callback or name")
-    .description("Change a trigger's callback URL, callback method or friendly name (Twilio allows no other changes).")
-    .argument('<sid>', 'trigger SID (UT…)')
-    .option('--callback-url <url>', 'new callback URL')
-    .addOption(new Option('--callback-method <method>', 'new callback method {GET|POST}'))
-    .option('--friendly-name <name>', 'new description, up to 64 characters')
-    .addOption(new Option('--category <category>').hideHelp())
-    .addOption(new Option('--value <n>').hideHelp())
-    .addOption(new Option('--trigger-by <field>').hideHelp())
-    .addOption(new Option('--recurring <period>').hideHelp())
-    .addHelpText(
-      'after',
-      examples(
-        'utrig update UT33c6aeeba34e48f38d6899ea5b765ad4 --callback-url https://example.com/v2/usage',
-        'utrig update UT33c6aeeba34e48f38d6899ea5b765ad4 --callback-method GET --friendly-name "sms quota"',
-      ),
-    )
-    .action(
-      withDeps(async (deps, raw, args) => {
-        const { parseUpdateOptions, hasChanges, run } = await import('./commands/update.js');
-        let o = parseUpdateOptions(raw, args);
-        if (!hasChanges(o) && deps.canPrompt) {
-          const { runUpdateWizard } = await import('./commands/wizard.js');
-          o = await runUpdateWizard(deps, o);
-        }
-        const t = await run(deps, o);
-        deps.messages.success(`Updated usage trigger ${t.sid}`);
-        await showTrigger(deps, t);
-      }),
-    );
+  declareUpdate(program, { run: r, withDeps });
 
   program
     .command('delete')
