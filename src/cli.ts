@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
+import { declareCategories } from './commands/categories.js';
 import { declareDelete } from './commands/delete.js';
 import { declareUpdate } from './commands/update.js';
 import { declareList } from './commands/list.js';
@@ -90,29 +91,7 @@ export function buildProgram(r: Run): Command {
 
   declareDelete(program, { run: r, withDeps });
 
-  program
-    .command('categories')
-    .summary('list the usage categories utrig knows')
-    .description('List the usage categories utrig knows (646), filtered by words: "sms out" keeps categories containing both.')
-    .argument('[words...]', 'filter words')
-    .addHelpText('after', examples('utrig categories sms out', 'utrig categories --json | jq -r ".[].category"'))
-    .action(
-      withDeps(async (deps, _raw, args) => {
-        const { parseCategoriesOptions, run } = await import('./commands/categories.js');
-        const rows = run(parseCategoriesOptions(args));
-        const n = await renderList(rows, {
-          io: deps.io,
-          format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
-          fields: parseFields(deps.globals.fields, ['category', 'group']),
-          csvFields: ['category', 'group'],
-          columns: [
-            { header: 'CATEGORY', get: (x) => String(x.category) },
-            { header: 'GROUP', get: (x) => String(x.group) },
-          ],
-        });
-        if (n === 0) deps.messages.note('no category matches; try fewer words');
-      }),
-    );
+  declareCategories(program, { run: r, withDeps });
 
   program
     .command('login')
