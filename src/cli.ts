@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
+import { declareLogin } from './commands/login.js';
 import { declareCategories } from './commands/categories.js';
 import { declareDelete } from './commands/delete.js';
 import { declareUpdate } from './commands/update.js';
@@ -93,25 +94,7 @@ export function buildProgram(r: Run): Command {
 
   declareCategories(program, { run: r, withDeps });
 
-  program
-    .command('login')
-    .summary('store credentials in a profile')
-    .description('Verify credentials with Twilio and store them in a profile (default "default"). Secrets are read from a masked prompt or stdin, never a flag.')
-    .option('--auth-token-stdin', 'read the auth token from standard input')
-    .option('--api-key <SK…>', 'log in with an API key instead of the auth token')
-    .option('--api-secret-stdin', 'read the API key secret from standard input')
-    .addHelpText(
-      'after',
-      examples('utrig login', 'printf %s "$TWILIO_AUTH_TOKEN" | utrig login --account-sid AC… --auth-token-stdin', 'utrig login --profile ci --account-sid AC… --api-key SK… --api-secret-stdin < secret.txt'),
-    )
-    .action(
-      withDeps(async (deps, raw) => {
-        const { parseLoginOptions, run } = await import('./commands/login.js');
-        const res = await run(deps, parseLoginOptions(raw));
-        deps.messages.success(`Logged in to ${res.accountSid}${res.friendlyName ? ` (${res.friendlyName})` : ''} as profile "${res.profile}"`);
-        deps.messages.note(`credentials saved in ${res.path} (mode 0600)`);
-      }),
-    );
+  declareLogin(program, { run: r, withDeps });
 
   program
     .command('logout')
