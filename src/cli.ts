@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
+import { declareLogout } from './commands/logout.js';
+import { declareProfiles } from './commands/profiles.js';
 import { declareLogin } from './commands/login.js';
 import { declareCategories } from './commands/categories.js';
 import { declareDelete } from './commands/delete.js';
@@ -96,71 +98,8 @@ export function buildProgram(r: Run): Command {
 
   declareLogin(program, { run: r, withDeps });
 
-  program
-    .command('logout')
-    .summary('remove a stored profile and its secret')
-    .addHelpText('after', examples('utrig logout', 'utrig logout --profile ci'))
-    .action(
-      withDeps(async (deps) => {
-        const { logoutTarget, remove } = await import('./commands/profiles.js');
-        const name = await logoutTarget(deps);
-        await remove(deps, name);
-        deps.messages.success(`Removed profile "${name}"`);
-      }),
-    );
-
-  const profiles = program
-    .command('profiles')
-    .summary('list, choose and remove stored profiles')
-    .addHelpText('after', examples('utrig profiles list', 'utrig profiles use ci', 'utrig profiles remove old'));
-  profiles
-    .command('list', { isDefault: true })
-    .summary('list stored profiles (secrets are never shown)')
-    .addHelpText('after', examples('utrig profiles list', 'utrig profiles list --json | jq -r ".[] | select(.active) | .name"'))
-    .action(
-      withDeps(async (deps) => {
-        const { list } = await import('./commands/profiles.js');
-        const rows = await list(deps);
-        const fields = ['name', 'account_sid', 'auth', 'api_key', 'active'];
-        const n = await renderList(rows as unknown as Raw[], {
-          io: deps.io,
-          format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
-          fields: parseFields(deps.globals.fields, fields),
-          csvFields: fields,
-          columns: [
-            { header: '', get: (x) => (x.active ? '*' : '') },
-            { header: 'NAME', get: (x) => String(x.name) },
-            { header: 'ACCOUNT', get: (x) => String(x.account_sid) },
-            { header: 'AUTH', get: (x) => String(x.auth) + (x.api_key ? ` ${String(x.api_key)}` : '') },
-          ],
-        });
-        if (n === 0) deps.messages.note('no profiles stored: run `utrig login`');
-      }),
-    );
-  profiles
-    .command('use')
-    .argument('<name>', 'profile name')
-    .summary('make a profile the active one')
-    .addHelpText('after', examples('utrig profiles use ci', 'utrig --profile ci list   # for one command only'))
-    .action(
-      withDeps(async (deps, _raw, args) => {
-        const { use } = await import('./commands/profiles.js');
-        await use(deps, args[0]!);
-        deps.messages.success(`Now using profile "${args[0]}"`);
-      }),
-    );
-  profiles
-    .command('remove')
-    .argument('<name>', 'profile name')
-    .summary('remove a profile and its secret')
-    .addHelpText('after', examples('utrig profiles remove old', 'utrig profiles list --json | jq -r ".[].name"'))
-    .action(
-      withDeps(async (deps, _raw, args) => {
-        const { remove } = await import('./commands/profiles.js');
-        await remove(deps, args[0]!);
-        deps.messages.success(`Removed profile "${args[0]}"`);
-      }),
-    );
+  declareLogout(program, { run: r, withDeps });
+  declareProfiles(program, { run: r, withDeps });
 
   declareEmulator(program, r, withDeps);
   declareCallbackCommands(program, r, withDeps);
