@@ -1,26 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
-import { declareEmulator } from './commands/emulator.js';
-import { declareLogout } from './commands/logout.js';
-import { declareProfiles } from './commands/profiles.js';
-import { declareLogin } from './commands/login.js';
-import { declareCategories } from './commands/categories.js';
-import { declareDelete } from './commands/delete.js';
-import { declareUpdate } from './commands/update.js';
-import { declareList } from './commands/list.js';
-import { declareGet } from './commands/get.js';
-import { declareCreate } from './commands/create.js';
-import { buildDeps, type Deps, type GlobalOptions, type Run, type WithDeps } from './deps.js';
-import { declareCallbackCommands } from './commands/callbacks.js';
-import { declareCompletion } from './commands/completion.js';
-import { CancelledError, EXIT, UsageError, UtrigError } from './errors.js';
+import { buildDeps, type CommandContext, type GlobalOptions, type Run, type WithDeps } from './deps.js';
+import { EXIT, UsageError, UtrigError } from './errors.js';
 import { systemIO, type IO } from './io.js';
-import { chooseFormat, parseFields } from './output/format.js';
 import { examples } from './output/help.js';
 import { Messages } from './output/messages.js';
-import { renderList } from './output/render.js';
-import { showTrigger, triggerRender } from './output/show-trigger.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -47,8 +32,52 @@ export function parseGlobals(raw: Raw): GlobalOptions {
   };
 }
 
-/** Builds the command tree. Declarations are cheap; each action imports what it needs. */
-export function buildProgram(r: Run): Command {
+type Declare = (program: Command, ctx: CommandContext) => void;
+
+/**
+ * Every command, in the order help lists them, with the words that name it. A command's module loads only when
+ * the command line names it (or when help needs them all), so start-up pays for one command, not every one.
+ */
+const COMMANDS: { names: string[]; load: () => Promise<Declare> }[] = [
+  { names: ['create'], load: async () => (await import('./commands/create.js')).declareCreate },
+  { names: ['get'], load: async () => (await import('./commands/get.js')).declareGet },
+  { names: ['list', 'ls'], load: async () => (await import('./commands/list.js')).declareList },
+  { names: ['update'], load: async () => (await import('./commands/update.js')).declareUpdate },
+  { names: ['delete', 'rm'], load: async () => (await import('./commands/delete.js')).declareDelete },
+  { names: ['categories'], load: async () => (await import('./commands/categories.js')).declareCategories },
+  { names: ['login'], load: async () => (await import('./commands/login.js')).declareLogin },
+  { names: ['logout'], load: async () => (await import('./commands/logout.js')).declareLogout },
+  { names: ['profiles'], load: async () => (await import('./commands/profiles.js')).declareProfiles },
+  { names: ['emulator'], load: async () => (await import('./commands/emulator.js')).declareEmulator },
+  {
+    names: ['listen', 'fire'],
+    load: async () => {
+      const { declareCallbackCommands } = await import('./commands/callbacks.js');
+      return (program, ctx) => declareCallbackCommands(program, ctx.run, ctx.withDeps);
+    },
+  },
+  { names: ['completion'], load: async () => (await import('./completion/command.js')).declareCompletion },
+  { names: ['__complete'], load: async () => (await import('./completion/command.js')).declareComplete },
+];
+
+/** The commands to declare for argv: the one it names; none for a bare --version; all for help or an unknown word. */
+function commandsFor(program: Command, argv: string[]): typeof COMMANDS {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      // a global flag that takes a value: the next word is that value, not a command
+      if (program.options.find((o) => o.long === a || o.short === a)?.required) i++;
+      continue;
+    }
+    const named = COMMANDS.filter((c) => c.names.includes(a));
+    return named.length > 0 ? named : COMMANDS;
+  }
+  return argv.includes('-V') || argv.includes('--version') ? [] : COMMANDS;
+}
+
+/** Builds the command tree: the global flags, then the commands argv needs (every command when argv is not given). */
+export async function buildProgram(r: Run, argv?: string[]): Promise<Command> {
   const program = new Command('utrig');
   const withDeps: WithDeps = (fn) =>
     async function (this: Command, ...params: unknown[]) {
@@ -85,26 +114,9 @@ export function buildProgram(r: Run): Command {
         '\nExit codes: 0 ok, 1 API error, 2 usage error, 3 auth/config, 4 not found, 5 network, 130 interrupted.\n',
     );
 
-  declareCreate(program, { run: r, withDeps });
-
-  declareGet(program, { run: r, withDeps });
-
-  declareList(program, { run: r, withDeps });
-
-  declareUpdate(program, { run: r, withDeps });
-
-  declareDelete(program, { run: r, withDeps });
-
-  declareCategories(program, { run: r, withDeps });
-
-  declareLogin(program, { run: r, withDeps });
-
-  declareLogout(program, { run: r, withDeps });
-  declareProfiles(program, { run: r, withDeps });
-
-  declareEmulator(program, { run: r, withDeps });
-  declareCallbackCommands(program, r, withDeps);
-  declareCompletion(program, withDeps);
+  const ctx: CommandContext = { run: r, withDeps, wholeTree: () => buildProgram({ io: r.io, env: r.env }) };
+  const declares = await Promise.all((argv === undefined ? COMMANDS : commandsFor(program, argv)).map((c) => c.load()));
+  for (const declare of declares) declare(program, ctx);
   return program;
 }
 
@@ -121,7 +133,7 @@ function configure(cmd: Command, io: IO): void {
 /** Runs utrig with these arguments; resolves to the exit code. */
 export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const r: Run = { io, env };
-  const program = buildProgram(r);
+  const program = await buildProgram(r, argv);
   configure(program, io);
   const onSigint = () => {
     if (r.foreground) r.foreground.abort();

@@ -185,4 +185,6 @@ export type WithDeps = (
 export interface CommandContext {
   run: Run;
   withDeps: WithDeps;
+  /** The complete command tree, for a command that describes every command (completion scripts). */
+  wholeTree: () => Promise<import('commander').Command>;
 }
