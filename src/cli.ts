@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
-import { buildDeps, type CommandContext, type GlobalOptions, type Run, type WithDeps } from './deps.js';
-import { EXIT, UsageError, UtrigError } from './errors.js';
+import { buildDeps, parseGlobals, type CommandContext, type Run, type WithDeps } from './deps.js';
+import { EXIT, UtrigError } from './errors.js';
 import { systemIO, type IO } from './io.js';
 import { examples } from './output/help.js';
 import { Messages } from './output/messages.js';
@@ -11,53 +11,24 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 type Raw = Record<string, unknown>;
 
-
-/** Reads the global flags from commander's merged values. */
-export function parseGlobals(raw: Raw): GlobalOptions {
-  const timeoutRaw = typeof raw.timeout === 'string' ? raw.timeout : '30';
-  const timeout = Number(timeoutRaw);
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 600) {
-    throw new UsageError(`--timeout "${timeoutRaw}" must be a number of seconds from 0.1 to 600`);
-  }
-  return {
-    profile: typeof raw.profile === 'string' ? raw.profile : undefined,
-    local: raw.local === true,
-    accountSid: typeof raw.accountSid === 'string' ? raw.accountSid : undefined,
-    output: typeof raw.output === 'string' ? raw.output : undefined,
-    json: raw.json === true,
-    fields: typeof raw.fields === 'string' ? raw.fields : undefined,
-    verbose: raw.verbose === true,
-    timeout,
-    input: raw.input !== false,
-  };
-}
-
-type Declare = (program: Command, ctx: CommandContext) => void;
-
 /**
  * Every command, in the order help lists them, with the words that name it. A command's module loads only when
  * the command line names it (or when help needs them all), so start-up pays for one command, not every one.
  */
-const COMMANDS: { names: string[]; load: () => Promise<Declare> }[] = [
-  { names: ['create'], load: async () => (await import('./commands/create.js')).declareCreate },
-  { names: ['get'], load: async () => (await import('./commands/get.js')).declareGet },
-  { names: ['list', 'ls'], load: async () => (await import('./commands/list.js')).declareList },
-  { names: ['update'], load: async () => (await import('./commands/update.js')).declareUpdate },
-  { names: ['delete', 'rm'], load: async () => (await import('./commands/delete.js')).declareDelete },
-  { names: ['categories'], load: async () => (await import('./commands/categories.js')).declareCategories },
-  { names: ['login'], load: async () => (await import('./commands/login.js')).declareLogin },
-  { names: ['logout'], load: async () => (await import('./commands/logout.js')).declareLogout },
-  { names: ['profiles'], load: async () => (await import('./commands/profiles.js')).declareProfiles },
-  { names: ['emulator'], load: async () => (await import('./commands/emulator.js')).declareEmulator },
-  {
-    names: ['listen', 'fire'],
-    load: async () => {
-      const { declareCallbackCommands } = await import('./commands/callbacks.js');
-      return (program, ctx) => declareCallbackCommands(program, ctx.run, ctx.withDeps);
-    },
-  },
-  { names: ['completion'], load: async () => (await import('./completion/command.js')).declareCompletion },
-  { names: ['__complete'], load: async () => (await import('./completion/command.js')).declareComplete },
+const COMMANDS: { names: string[]; load: () => Promise<(program: Command, ctx: CommandContext) => void> }[] = [
+  { names: ['create'], load: () => import('./commands/create.js').then((m) => m.declareCreate) },
+  { names: ['get'], load: () => import('./commands/get.js').then((m) => m.declareGet) },
+  { names: ['list', 'ls'], load: () => import('./commands/list.js').then((m) => m.declareList) },
+  { names: ['update'], load: () => import('./commands/update.js').then((m) => m.declareUpdate) },
+  { names: ['delete', 'rm'], load: () => import('./commands/delete.js').then((m) => m.declareDelete) },
+  { names: ['categories'], load: () => import('./commands/categories.js').then((m) => m.declareCategories) },
+  { names: ['login'], load: () => import('./commands/login.js').then((m) => m.declareLogin) },
+  { names: ['logout'], load: () => import('./commands/logout.js').then((m) => m.declareLogout) },
+  { names: ['profiles'], load: () => import('./commands/profiles.js').then((m) => m.declareProfiles) },
+  { names: ['emulator'], load: () => import('./commands/emulator.js').then((m) => m.declareEmulator) },
+  { names: ['listen', 'fire'], load: () => import('./commands/callbacks.js').then((m) => (p, c) => m.declareCallbackCommands(p, c.run, c.withDeps)) },
+  { names: ['completion'], load: () => import('./completion/command.js').then((m) => m.declareCompletion) },
+  { names: ['__complete'], load: () => import('./completion/command.js').then((m) => m.declareComplete) },
 ];
 
 /** The commands to declare for argv: the one it names; none for a bare --version; all for help or an unknown word. */

@@ -21,6 +21,28 @@ export interface GlobalOptions {
   input: boolean;
 }
 
+type Raw = Record<string, unknown>;
+
+/** Reads the global flags from commander's merged values. */
+export function parseGlobals(raw: Raw): GlobalOptions {
+  const timeoutRaw = typeof raw.timeout === 'string' ? raw.timeout : '30';
+  const timeout = Number(timeoutRaw);
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 600) {
+    throw new UsageError(`--timeout "${timeoutRaw}" must be a number of seconds from 0.1 to 600`);
+  }
+  return {
+    profile: typeof raw.profile === 'string' ? raw.profile : undefined,
+    local: raw.local === true,
+    accountSid: typeof raw.accountSid === 'string' ? raw.accountSid : undefined,
+    output: typeof raw.output === 'string' ? raw.output : undefined,
+    json: raw.json === true,
+    fields: typeof raw.fields === 'string' ? raw.fields : undefined,
+    verbose: raw.verbose === true,
+    timeout,
+    input: raw.input !== false,
+  };
+}
+
 /** What every command receives: IO, flags, and lazily built collaborators. */
 export interface Deps {
   io: IO;
