@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT, runProcess } from './helpers.js';
+import { assertExit, ROOT, runCli, runProcess, tempConfigDir } from './helpers.js';
 
 const SRC = join(ROOT, 'src');
 const DIST_SRC = join(ROOT, 'dist', 'src');
@@ -100,5 +100,19 @@ process.stdout.write(program.commands.map((c) => c.name()).join(' '));`;
     assert.ok(loaded.some((l) => l.includes('/commands/create.js')), 'the hook saw no module: it is broken');
     const heavy = loaded.filter((l) => /node_modules\/(undici|@inquirer|cli-table3|conf)\/|\/dist\/src\/emulator\//.test(l));
     assert.deepEqual(heavy, [], 'declaring the commands loaded modules that only an action should load');
+  });
+
+  it('loads the command the line names, skipping the values of global flags', async () => {
+    const env = { UTRIG_CONFIG_DIR: tempConfigDir() };
+    // "create" here is the value of --profile: categories must still run (it needs no credentials)
+    const named = await runCli(['--profile', 'create', '-o', 'json', 'categories', 'sms-outbound-longcode'], { env });
+    assertExit(named, 0);
+    assert.deepEqual(JSON.parse(named.stdout), [{ category: 'sms-outbound-longcode', group: 'SMS' }]);
+    const help = await runCli(['help', 'rm'], { env });
+    assertExit(help, 0);
+    assert.match(help.stdout, /^Usage: utrig delete\|rm \[options\] \[sids\.\.\.\]/);
+    const typo = await runCli(['--json', 'creat'], { env });
+    assertExit(typo, 2);
+    assert.match(typo.stderr, /unknown command 'creat'\n\(Did you mean create\?\)/);
   });
 });
