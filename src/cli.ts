@@ -33,10 +33,12 @@ const COMMANDS: { names: string[]; load: () => Promise<(program: Command, ctx: C
 
 /** The commands to declare for argv: the one it names; none for a bare --version; all for help or an unknown word. */
 function commandsFor(program: Command, argv: string[]): typeof COMMANDS {
-  for (let i = 0; i < argv.length; i++) {
+  let version = false;
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
     const a = argv[i]!;
-    if (a === '--') break;
+    if (a === '-h' || a === '--help') return COMMANDS; // the help of utrig itself lists every command
     if (a.startsWith('-')) {
+      version ||= a === '-V' || a === '--version';
       // a global flag that takes a value: the next word is that value, not a command
       if (program.options.find((o) => o.long === a || o.short === a)?.required) i++;
       continue;
@@ -44,7 +46,7 @@ function commandsFor(program: Command, argv: string[]): typeof COMMANDS {
     const named = COMMANDS.filter((c) => c.names.includes(a));
     return named.length > 0 ? named : COMMANDS;
   }
-  return argv.includes('-V') || argv.includes('--version') ? [] : COMMANDS;
+  return version ? [] : COMMANDS;
 }
 
 /** Builds the command tree: the global flags, then the commands argv needs (every command when argv is not given). */
