@@ -1,65 +1,56 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { closeDispatcher } from './api/client.js';
-import type { UsageTrigger } from './api/types.js';
-import { buildDeps, type Deps, type GlobalOptions, type Run, type WithDeps } from './deps.js';
-import { declareCallbackCommands } from './commands/callbacks.js';
-import { declareCompletion } from './commands/completion.js';
-import { parseDecimalFlag } from './commands/flags.js';
-import { PROFILE_NAME_RE } from './config/store.js';
-import { CancelledError, EXIT, UsageError, UtrigError } from './errors.js';
+import { buildDeps, parseGlobals, type CommandContext, type Run, type WithDeps } from './deps.js';
+import { EXIT, UtrigError } from './errors.js';
 import { systemIO, type IO } from './io.js';
-import { chooseFormat, parseFields, type Format } from './output/format.js';
 import { examples } from './output/help.js';
 import { Messages } from './output/messages.js';
-import { renderList, renderOne, type Column } from './output/render.js';
-import { TRIGGER_COLUMNS, TRIGGER_CSV_FIELDS, triggerDetail } from './output/triggers.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 type Raw = Record<string, unknown>;
 
+/**
+ * Every command, in the order help lists them, with the words that name it. A command's module loads only when
+ * the command line names it (or when help needs them all), so start-up pays for one command, not every one.
+ */
+const COMMANDS: { names: string[]; load: () => Promise<(program: Command, ctx: CommandContext) => void> }[] = [
+  { names: ['create'], load: () => import('./commands/create.js').then((m) => m.declareCreate) },
+  { names: ['get'], load: () => import('./commands/get.js').then((m) => m.declareGet) },
+  { names: ['list', 'ls'], load: () => import('./commands/list.js').then((m) => m.declareList) },
+  { names: ['update'], load: () => import('./commands/update.js').then((m) => m.declareUpdate) },
+  { names: ['delete', 'rm'], load: () => import('./commands/delete.js').then((m) => m.declareDelete) },
+  { names: ['categories'], load: () => import('./commands/categories.js').then((m) => m.declareCategories) },
+  { names: ['login'], load: () => import('./commands/login.js').then((m) => m.declareLogin) },
+  { names: ['logout'], load: () => import('./commands/logout.js').then((m) => m.declareLogout) },
+  { names: ['profiles'], load: () => import('./commands/profiles.js').then((m) => m.declareProfiles) },
+  { names: ['emulator'], load: () => import('./commands/emulator.js').then((m) => m.declareEmulator) },
+  { names: ['listen', 'fire'], load: () => import('./commands/callbacks.js').then((m) => (p, c) => m.declareCallbackCommands(p, c.run, c.withDeps)) },
+  { names: ['completion'], load: () => import('./completion/command.js').then((m) => m.declareCompletion) },
+  { names: ['__complete'], load: () => import('./completion/command.js').then((m) => m.declareComplete) },
+];
 
-/** Reads the global flags from commander's merged values. */
-export function parseGlobals(raw: Raw): GlobalOptions {
-  const timeoutRaw = typeof raw.timeout === 'string' ? raw.timeout : '30';
-  const timeout = parseDecimalFlag('--timeout', timeoutRaw, 0.1, 600);
-  const profile = typeof raw.profile === 'string' ? raw.profile : undefined;
-  if (profile !== undefined && !PROFILE_NAME_RE.test(profile)) {
-    throw new UsageError(`--profile "${profile}" is not a profile name: use 1 to 64 letters, digits, ".", "_" or "-"`);
+/** The commands to declare for argv: the one it names; none for a bare --version; all for help or an unknown word. */
+function commandsFor(program: Command, argv: string[]): typeof COMMANDS {
+  let version = false;
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    const a = argv[i]!;
+    if (a === '-h' || a === '--help') return COMMANDS; // the help of utrig itself lists every command
+    if (a.startsWith('-')) {
+      version ||= a === '-V' || a === '--version';
+      // a global flag that takes a value: the next word is that value, not a command
+      if (program.options.find((o) => o.long === a || o.short === a)?.required) i++;
+      continue;
+    }
+    const named = COMMANDS.filter((c) => c.names.includes(a));
+    return named.length > 0 ? named : COMMANDS;
   }
-  return {
-    profile,
-    local: raw.local === true,
-    accountSid: typeof raw.accountSid === 'string' ? raw.accountSid : undefined,
-    output: typeof raw.output === 'string' ? raw.output : undefined,
-    json: raw.json === true,
-    fields: typeof raw.fields === 'string' ? raw.fields : undefined,
-    verbose: raw.verbose === true,
-    timeout,
-    input: raw.input !== false,
-  };
+  return version ? [] : COMMANDS;
 }
 
-
-/** Output settings for trigger data. */
-function triggerRender(deps: Deps): { format: Format; fields: string[] | undefined; csvFields: readonly string[]; columns: Column[]; io: IO } {
-  return {
-    io: deps.io,
-    format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
-    fields: parseFields(deps.globals.fields, TRIGGER_CSV_FIELDS),
-    csvFields: TRIGGER_CSV_FIELDS,
-    columns: TRIGGER_COLUMNS,
-  };
-}
-
-async function showTrigger(deps: Deps, t: UsageTrigger, progress = false): Promise<void> {
-  const o = triggerRender(deps);
-  await renderOne(t, { ...o, detail: triggerDetail(t, progress) });
-}
-
-/** Builds the command tree. Declarations are cheap; each action imports what it needs. */
-export function buildProgram(r: Run): Command {
+/** Builds the command tree: the global flags, then the commands argv needs (every command when argv is not given). */
+export async function buildProgram(r: Run, argv?: string[]): Promise<Command> {
   const program = new Command('utrig');
   const withDeps: WithDeps = (fn) =>
     async function (this: Command, ...params: unknown[]) {
@@ -96,369 +87,10 @@ export function buildProgram(r: Run): Command {
         '\nExit codes: 0 ok, 1 API error, 2 usage error, 3 auth/config, 4 not found, 5 network, 130 interrupted.\n',
     );
 
-  program
-    .command('create')
-    .summary('create a usage trigger')
-    .description('Create a usage trigger: Twilio calls --callback-url when usage of --category reaches --value.')
-    .usage('--category <category> --value <n|+n> --callback-url <url> [options]')
-    .option('--category <category>', 'usage category to watch (see `utrig categories`)')
-    .option('--value <n|+n>', 'threshold; +N means N more than the current value')
-    .option('--callback-url <url>', 'http(s) URL Twilio calls when the trigger fires')
-    .addOption(new Option('--callback-method <method>', 'HTTP method of the callback {GET|POST} (default: POST)'))
-    .addOption(new Option('--trigger-by <field>', 'usage record field to watch {count|usage|price} (default: usage)'))
-    .addOption(new Option('--recurring <period>', 'fire at most once per {daily|monthly|yearly|alltime} period (default: once ever)'))
-    .option('--friendly-name <name>', 'description, up to 64 characters')
-    .option('--allow-unknown-category', 'send a category newer than utrig knows (warns)')
-    .option('-i, --interactive', 'ask for every value, starting from the flags given')
-    .addHelpText(
-      'after',
-      examples(
-        'utrig create --category sms --value +30 --callback-url https://example.com/usage',
-        'utrig create --category totalprice --trigger-by price --value 100 --recurring monthly \\\n      --callback-url https://example.com/spend --friendly-name "monthly spend alarm"',
-      ),
-    )
-    .action(
-      withDeps(async (deps, raw) => {
-        const { parseCreateOptions, missingCreateFlags, run } = await import('./commands/create.js');
-        let o = parseCreateOptions(raw);
-        const missing = missingCreateFlags(o);
-        if (o.interactive || missing.length > 0) {
-          if (!deps.canPrompt) {
-            if (missing.length > 0) {
-              throw new UsageError(
-                `missing required flag${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (no prompt: ${deps.globals.input ? 'not a terminal' : '--no-input'})`,
-                { hint: 'example: utrig create --category sms --value +30 --callback-url https://example.com/hook' },
-              );
-            }
-          } else {
-            const { runCreateWizard } = await import('./commands/wizard.js');
-            o = await runCreateWizard(deps, o);
-          }
-        }
-        if (o.unknownCategory) deps.messages.warn(`"${o.category}" is not a category utrig knows; sending it as given`);
-        const t = await run(deps, o);
-        deps.messages.success(`Created usage trigger ${t.sid} (${t.usage_category} ${t.trigger_by} reaches ${t.trigger_value})`);
-        await showTrigger(deps, t);
-      }),
-    );
-
-  program
-    .command('get')
-    .summary('show one usage trigger')
-    .description('Show one usage trigger; on a terminal, with progress toward its threshold.')
-    .argument('<sid>', 'trigger SID (UT…)')
-    .addHelpText('after', examples('utrig get UT33c6aeeba34e48f38d6899ea5b765ad4', 'utrig get UT33c6aeeba34e48f38d6899ea5b765ad4 --json | jq -r .current_value'))
-    .action(
-      withDeps(async (deps, _raw, args) => {
-        const { parseGetOptions, run } = await import('./commands/get.js');
-        const o = parseGetOptions(args);
-        await showTrigger(deps, await run(deps, o), true);
-      }),
-    );
-
-  program
-    .command('list')
-    .alias('ls')
-    .summary('list usage triggers (all of them, page by page)')
-    .description('List usage triggers. Without --limit every trigger is listed, following every page.')
-    .option('--category <category>', 'only triggers on this usage category')
-    .addOption(new Option('--recurring <period>', 'only triggers with this period {daily|monthly|yearly|alltime}'))
-    .addOption(new Option('--trigger-by <field>', 'only triggers watching {count|usage|price}'))
-    .option('--limit <n>', 'stop after N triggers')
-    .option('--all', 'list every trigger (the default)')
-    .option('--page-size <n>', 'triggers per request, 1-1000 (default: 1000, or --limit)')
-    .option('--allow-unknown-category', 'filter by a category newer than utrig knows')
-    .addHelpText('after', examples('utrig list', 'utrig list --category sms --recurring daily', 'utrig list --output ndjson | jq -c "{sid, current_value}"'))
-    .action(
-      withDeps(async (deps, raw) => {
-        const { parseListOptions, run } = await import('./commands/list.js');
-        const o = parseListOptions(raw);
-        const render = triggerRender(deps);
-        const n = await renderList(run(deps, o), render);
-        if (n === 0) deps.messages.note('no usage triggers found');
-      }),
-    );
-
-  program
-    .command('update')
-    .summary("change a trigger's callback or name")
-    .description("Change a trigger's callback URL, callback method or friendly name (Twilio allows no other changes).")
-    .argument('<sid>', 'trigger SID (UT…)')
-    .option('--callback-url <url>', 'new callback URL')
-    .addOption(new Option('--callback-method <method>', 'new callback method {GET|POST}'))
-    .option('--friendly-name <name>', 'new description, up to 64 characters')
-    .addOption(new Option('--category <category>').hideHelp())
-    .addOption(new Option('--value <n>').hideHelp())
-    .addOption(new Option('--trigger-by <field>').hideHelp())
-    .addOption(new Option('--recurring <period>').hideHelp())
-    .addHelpText(
-      'after',
-      examples(
-        'utrig update UT33c6aeeba34e48f38d6899ea5b765ad4 --callback-url https://example.com/v2/usage',
-        'utrig update UT33c6aeeba34e48f38d6899ea5b765ad4 --callback-method GET --friendly-name "sms quota"',
-      ),
-    )
-    .action(
-      withDeps(async (deps, raw, args) => {
-        const { parseUpdateOptions, hasChanges, run } = await import('./commands/update.js');
-        let o = parseUpdateOptions(raw, args);
-        if (!hasChanges(o) && deps.canPrompt) {
-          const { runUpdateWizard } = await import('./commands/wizard.js');
-          o = await runUpdateWizard(deps, o);
-        }
-        const t = await run(deps, o);
-        deps.messages.success(`Updated usage trigger ${t.sid}`);
-        await showTrigger(deps, t);
-      }),
-    );
-
-  program
-    .command('delete')
-    .alias('rm')
-    .summary('delete usage triggers')
-    .description('Delete one or more usage triggers. Asks first on a terminal; elsewhere needs --yes.')
-    .argument('[sids...]', 'trigger SIDs (UT…)')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .addHelpText(
-      'after',
-      examples('utrig delete UT33c6aeeba34e48f38d6899ea5b765ad4', 'utrig list --category sms --json | jq -r ".[].sid" | xargs utrig delete --yes'),
-    )
-    .action(
-      withDeps(async (deps, raw, args) => {
-        const { parseDeleteOptions, run } = await import('./commands/delete.js');
-        let o = parseDeleteOptions(raw, args);
-        if (o.sids.length === 0) {
-          if (!deps.canPrompt) throw new UsageError('missing trigger SID: give one or more UT… SIDs');
-          const { pickTriggersToDelete } = await import('./commands/wizard.js');
-          o = { ...o, sids: await pickTriggersToDelete(deps) };
-          if (o.sids.length === 0) throw new CancelledError('nothing selected: nothing was deleted');
-        }
-        if (!o.yes) {
-          if (!deps.canPrompt) {
-            throw new UsageError('refusing to delete without confirmation: pass --yes (no terminal to ask)');
-          }
-          const { ask, loadPrompts, promptContext } = await import('./prompt.js');
-          const { confirm } = await loadPrompts();
-          const what = o.sids.length === 1 ? o.sids[0]! : `${o.sids.length} usage triggers`;
-          const yes = await ask(confirm({ message: `Delete ${what}?`, default: false }, promptContext(deps.io)));
-          if (!yes) throw new CancelledError('not deleted');
-        }
-        const results = await run(deps, o);
-        let last: UtrigError | undefined;
-        for (const res of results) {
-          if (res.error) {
-            deps.messages.error(`${res.sid}: ${res.error.message}`);
-            last = res.error;
-          } else deps.messages.success(`Deleted usage trigger ${res.sid}`);
-        }
-        if (last) throw Object.assign(last, { reported: true });
-      }),
-    );
-
-  program
-    .command('categories')
-    .summary('list the usage categories utrig knows')
-    .description('List the usage categories utrig knows (646), filtered by words: "sms out" keeps categories containing both.')
-    .argument('[words...]', 'filter words')
-    .addHelpText('after', examples('utrig categories sms out', 'utrig categories --json | jq -r ".[].category"'))
-    .action(
-      withDeps(async (deps, _raw, args) => {
-        const { parseCategoriesOptions, run } = await import('./commands/categories.js');
-        const rows = run(parseCategoriesOptions(args));
-        const n = await renderList(rows, {
-          io: deps.io,
-          format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
-          fields: parseFields(deps.globals.fields, ['category', 'group']),
-          csvFields: ['category', 'group'],
-          columns: [
-            { header: 'CATEGORY', get: (x) => String(x.category) },
-            { header: 'GROUP', get: (x) => String(x.group) },
-          ],
-        });
-        if (n === 0) deps.messages.note('no category matches; try fewer words');
-      }),
-    );
-
-  program
-    .command('login')
-    .summary('store credentials in a profile')
-    .description('Verify credentials with Twilio and store them in a profile (default "default"). Secrets are read from a masked prompt or stdin, never a flag.')
-    .option('--auth-token-stdin', 'read the auth token from standard input')
-    .option('--api-key <SK…>', 'log in with an API key instead of the auth token')
-    .option('--api-secret-stdin', 'read the API key secret from standard input')
-    .addHelpText(
-      'after',
-      examples('utrig login', 'printf %s "$TWILIO_AUTH_TOKEN" | utrig login --account-sid AC… --auth-token-stdin', 'utrig login --profile ci --account-sid AC… --api-key SK… --api-secret-stdin < secret.txt'),
-    )
-    .action(
-      withDeps(async (deps, raw) => {
-        const { parseLoginOptions, run } = await import('./commands/login.js');
-        const res = await run(deps, parseLoginOptions(raw));
-        deps.messages.success(`Logged in to ${res.accountSid}${res.friendlyName ? ` (${res.friendlyName})` : ''} as profile "${res.profile}"`);
-        deps.messages.note(`credentials saved in ${res.path} (mode 0600)`);
-      }),
-    );
-
-  program
-    .command('logout')
-    .summary('remove a stored profile and its secret')
-    .addHelpText('after', examples('utrig logout', 'utrig logout --profile ci'))
-    .action(
-      withDeps(async (deps) => {
-        const { logoutTarget, remove } = await import('./commands/profiles.js');
-        const name = await logoutTarget(deps);
-        await remove(deps, name);
-        deps.messages.success(`Removed profile "${name}"`);
-      }),
-    );
-
-  const profiles = program
-    .command('profiles')
-    .summary('list, choose and remove stored profiles')
-    .addHelpText('after', examples('utrig profiles list', 'utrig profiles use ci', 'utrig profiles remove old'));
-  profiles
-    .command('list', { isDefault: true })
-    .summary('list stored profiles (secrets are never shown)')
-    .addHelpText('after', examples('utrig profiles list', 'utrig profiles list --json | jq -r ".[] | select(.active) | .name"'))
-    .action(
-      withDeps(async (deps) => {
-        const { list } = await import('./commands/profiles.js');
-        const rows = await list(deps);
-        const fields = ['name', 'account_sid', 'auth', 'api_key', 'active'];
-        const n = await renderList(rows as unknown as Raw[], {
-          io: deps.io,
-          format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
-          fields: parseFields(deps.globals.fields, fields),
-          csvFields: fields,
-          columns: [
-            { header: '', get: (x) => (x.active ? '*' : '') },
-            { header: 'NAME', get: (x) => String(x.name) },
-            { header: 'ACCOUNT', get: (x) => String(x.account_sid) },
-            { header: 'AUTH', get: (x) => String(x.auth) + (x.api_key ? ` ${String(x.api_key)}` : '') },
-          ],
-        });
-        if (n === 0) deps.messages.note('no profiles stored: run `utrig login`');
-      }),
-    );
-  profiles
-    .command('use')
-    .argument('<name>', 'profile name')
-    .summary('make a profile the active one')
-    .addHelpText('after', examples('utrig profiles use ci', 'utrig --profile ci list   # for one command only'))
-    .action(
-      withDeps(async (deps, _raw, args) => {
-        const { use } = await import('./commands/profiles.js');
-        await use(deps, args[0]!);
-        deps.messages.success(`Now using profile "${args[0]}"`);
-      }),
-    );
-  profiles
-    .command('remove')
-    .argument('<name>', 'profile name')
-    .summary('remove a profile and its secret')
-    .addHelpText('after', examples('utrig profiles remove old', 'utrig profiles list --json | jq -r ".[].name"'))
-    .action(
-      withDeps(async (deps, _raw, args) => {
-        const { remove } = await import('./commands/profiles.js');
-        await remove(deps, args[0]!);
-        deps.messages.success(`Removed profile "${args[0]}"`);
-      }),
-    );
-
-  declareEmulator(program, r, withDeps);
-  declareCallbackCommands(program, r, withDeps);
-  declareCompletion(program, withDeps);
+  const ctx: CommandContext = { run: r, withDeps, wholeTree: () => buildProgram({ io: r.io, env: r.env }) };
+  const declares = await Promise.all((argv === undefined ? COMMANDS : commandsFor(program, argv)).map((c) => c.load()));
+  for (const declare of declares) declare(program, ctx);
   return program;
-}
-
-function declareEmulator(program: Command, r: Run, withDeps: WithDeps): void {
-  const emu = program
-    .command('emulator')
-    .summary('run the built-in Usage Triggers API emulator')
-    .description(
-      'Run a local, stateful emulator of the Usage Triggers API with simulated usage and real, signed callbacks.\nIt prints the environment to point utrig (or any Twilio client) at it.',
-    )
-    .option('--port <port>', 'port to listen on (0 picks a free one)', '4010')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--state <file>', 'keep state in this JSON file across restarts')
-    .option('--auth-token <token>', 'auth token of the emulated account (a test credential)')
-    .option('--subaccounts <n>', 'create N subaccounts at start')
-    .option('--latency <ms>', 'add this much latency to every API answer')
-    .addHelpText('after', examples('utrig emulator', 'utrig emulator --port 0 --state ./emulator.json', 'utrig emulator usage --category sms --count 40'))
-    .action(
-      withDeps(async (deps, raw) => {
-        const { parseEmulatorOptions, runEmulatorForeground } = await import('./commands/emulator.js');
-        const opts = parseEmulatorOptions({ ...raw, accountSid: raw.accountSid, latencyMs: raw.latency });
-        r.foreground = new AbortController();
-        await runEmulatorForeground(deps.io, opts, r.foreground.signal);
-      }),
-    );
-  emu
-    .command('usage')
-    .summary('add simulated usage to a category (triggers are evaluated at once)')
-    .requiredOption('--category <category>', 'usage category')
-    .option('--count <n>', 'add to the count')
-    .option('--usage <n>', 'add to the usage')
-    .option('--price <n>', 'add to the price')
-    .option('--allow-unknown-category', 'accept a category newer than utrig knows')
-    .addHelpText('after', examples('utrig --local emulator usage --category sms --count 40 --usage 40 --price 0.32', 'utrig emulator usage --category calls --usage 12.5'))
-    .action(
-      withDeps(async (deps, raw) => {
-        const { parseCategory, parseTriggerValue } = await import('./commands/flags.js');
-        const { postUsage } = await import('./commands/emulator.js');
-        const category = parseCategory('--category', String(raw.category), raw.allowUnknownCategory === true).category;
-        const num = (flag: string, v: unknown) => (typeof v === 'string' ? parseTriggerValue(flag, v) : undefined);
-        const fields = { count: num('--count', raw.count), usage: num('--usage', raw.usage), price: num('--price', raw.price) };
-        if (!fields.count && !fields.usage && !fields.price) throw new UsageError('give at least one of --count, --usage, --price');
-        for (const k of ['count', 'usage', 'price'] as const) if (fields[k]?.startsWith('+')) fields[k] = fields[k]!.slice(1);
-        const client = await deps.client();
-        const res = await postUsage(client.baseUrl, { accountSid: client.accountSid, category, ...stripUndefined(fields) });
-        deps.io.stdout.write(JSON.stringify(res, null, 2) + '\n');
-      }),
-    );
-  emu
-    .command('clock')
-    .summary("set or advance the emulator's virtual clock")
-    .option('--now <iso>', 'set the time, e.g. 2026-12-01T00:00:00Z')
-    .option('--advance <seconds>', 'move the clock forward')
-    .addHelpText('after', examples('utrig emulator clock --advance 86400', 'utrig emulator clock --now 2027-01-01T00:00:00Z'))
-    .action(
-      withDeps(async (deps, raw) => {
-        const { setClock } = await import('./commands/emulator.js');
-        const now = typeof raw.now === 'string' ? raw.now : undefined;
-        const advance = typeof raw.advance === 'string' ? raw.advance : undefined;
-        if ((now === undefined) === (advance === undefined)) throw new UsageError('give exactly one of --now <iso> or --advance <seconds>');
-        if (now !== undefined && !Number.isFinite(Date.parse(now))) throw new UsageError(`--now "${now}" is not an ISO 8601 time such as 2026-12-01T00:00:00Z`);
-        if (advance !== undefined && !/^\d+(\.\d+)?$/.test(advance)) throw new UsageError(`--advance "${advance}" must be a number of seconds`);
-        const client = await deps.client();
-        const res = await setClock(client.baseUrl, stripUndefined({ now, advance }));
-        deps.io.stdout.write(JSON.stringify(res, null, 2) + '\n');
-      }),
-    );
-  emu
-    .command('deliveries')
-    .summary('show every callback attempt the emulator made')
-    .addHelpText('after', examples('utrig --local emulator deliveries', 'utrig emulator deliveries --json | jq ".[] | select(.status >= 500)"'))
-    .action(
-      withDeps(async (deps) => {
-        const { getDeliveries } = await import('./commands/emulator.js');
-        const client = await deps.client();
-        const rows = (await getDeliveries(client.baseUrl)) as Raw[];
-        const fields = ['time', 'trigger_sid', 'attempt', 'method', 'url', 'status', 'error', 'idempotency_token'];
-        const n = await renderList(rows, {
-          io: deps.io,
-          format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
-          fields: parseFields(deps.globals.fields, [...fields, 'account_sid', 'params']),
-          csvFields: fields,
-          columns: fields.map((f) => ({ header: f.toUpperCase(), get: (x: Raw) => (x[f] === null || x[f] === undefined ? '' : String(x[f])), shrink: f === 'url' })),
-        });
-        if (n === 0) deps.messages.note('no callbacks delivered yet');
-      }),
-    );
-}
-
-function stripUndefined<T extends Record<string, string | undefined>>(o: T): { [K in keyof T]?: string } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
 }
 
 /** Routes commander's own output through IO and turns its exits into errors. */
@@ -474,7 +106,7 @@ function configure(cmd: Command, io: IO): void {
 /** Runs utrig with these arguments; resolves to the exit code. */
 export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const r: Run = { io, env };
-  const program = buildProgram(r);
+  const program = await buildProgram(r, argv);
   configure(program, io);
   const onSigint = () => {
     if (r.foreground) r.foreground.abort();

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { resolveBaseUrl } from './api/base-url.js';
 import { ApiClient, type ClientOptions, type Credentials } from './api/client.js';
 import { ACCOUNT_SID_RE } from './api/types.js';
-import { configDir, ConfigStore, type Profile } from './config/store.js';
+import { configDir, ConfigStore, PROFILE_NAME_RE, type Profile } from './config/store.js';
 import { AuthError, UsageError } from './errors.js';
 import type { IO } from './io.js';
 import { Messages } from './output/messages.js';
@@ -19,6 +19,38 @@ export interface GlobalOptions {
   /** Seconds. */
   timeout: number;
   input: boolean;
+}
+
+type Raw = Record<string, unknown>;
+
+/** Reads the global flags from commander's merged values. */
+export function parseGlobals(raw: Raw): GlobalOptions {
+  const timeoutRaw = typeof raw.timeout === 'string' ? raw.timeout : '30';
+  const timeout = parseDecimalFlag('--timeout', timeoutRaw, 0.1, 600);
+  const profile = typeof raw.profile === 'string' ? raw.profile : undefined;
+  if (profile !== undefined && !PROFILE_NAME_RE.test(profile)) {
+    throw new UsageError(`--profile "${profile}" is not a profile name: use 1 to 64 letters, digits, ".", "_" or "-"`);
+  }
+  return {
+    profile,
+    local: raw.local === true,
+    accountSid: typeof raw.accountSid === 'string' ? raw.accountSid : undefined,
+    output: typeof raw.output === 'string' ? raw.output : undefined,
+    json: raw.json === true,
+    fields: typeof raw.fields === 'string' ? raw.fields : undefined,
+    verbose: raw.verbose === true,
+    timeout,
+    input: raw.input !== false,
+  };
+}
+
+/** A plain decimal (digits, an optional fraction) within bounds: no sign, exponent, hex or spaces. */
+function parseDecimalFlag(flag: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!/^(\d{1,15}(\.\d{1,15})?|\.\d{1,15})$/.test(v) || n < min || n > max) {
+    throw new UsageError(`${flag} "${v}" must be a plain decimal number from ${min} to ${max}`);
+  }
+  return n;
 }
 
 /** What every command receives: IO, flags, and lazily built collaborators. */
@@ -181,3 +213,11 @@ export interface Run {
 export type WithDeps = (
   fn: (deps: Deps, raw: Record<string, unknown>, args: string[], cmd: import('commander').Command) => Promise<void>,
 ) => (...params: unknown[]) => Promise<void>;
+
+/** What a command's declaration receives: the state of the run and the wrapper that gives its action Deps. */
+export interface CommandContext {
+  run: Run;
+  withDeps: WithDeps;
+  /** The complete command tree, for a command that describes every command (completion scripts). */
+  wholeTree: () => Promise<import('commander').Command>;
+}

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateAll } from '../src/completion-gen.js';
+import { generateAll } from '../src/gen-completions.js';
 import { startEmulator } from '../src/emulator/server.js';
 import { harness, ROOT, runProcess, type Harness } from './helpers.js';
 import { have, shq, Tmux, waitFor, wrapperDir } from './tty-helpers.js';

@@ -1,7 +1,10 @@
+import { Option, type Command } from 'commander';
 import { OutcomeUnknownError } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
-import type { Deps } from '../deps.js';
+import type { CommandContext, Deps } from '../deps.js';
 import { NetworkError, UsageError } from '../errors.js';
+import { examples } from '../output/help.js';
+import { showTrigger } from '../output/show-trigger.js';
 import {
   parseCallbackMethod,
   parseCallbackUrl,
@@ -116,4 +119,53 @@ export async function run(deps: Deps, o: CreateOptions): Promise<UsageTrigger> {
     }
     throw err;
   }
+}
+
+/** Declares `utrig create` (cheap: the wizard loads only when it asks). */
+export function declareCreate(program: Command, { withDeps }: CommandContext): void {
+  program
+    .command('create')
+    .summary('create a usage trigger')
+    .description('Create a usage trigger: Twilio calls --callback-url when usage of --category reaches --value.')
+    .usage('--category <category> --value <n|+n> --callback-url <url> [options]')
+    .option('--category <category>', 'usage category to watch (see `utrig categories`)')
+    .option('--value <n|+n>', 'threshold; +N means N more than the current value')
+    .option('--callback-url <url>', 'http(s) URL Twilio calls when the trigger fires')
+    .addOption(new Option('--callback-method <method>', 'HTTP method of the callback {GET|POST} (default: POST)'))
+    .addOption(new Option('--trigger-by <field>', 'usage record field to watch {count|usage|price} (default: usage)'))
+    .addOption(new Option('--recurring <period>', 'fire at most once per {daily|monthly|yearly|alltime} period (default: once ever)'))
+    .option('--friendly-name <name>', 'description, up to 64 characters')
+    .option('--allow-unknown-category', 'send a category newer than utrig knows (warns)')
+    .option('-i, --interactive', 'ask for every value, starting from the flags given')
+    .addHelpText(
+      'after',
+      examples(
+        'utrig create --category sms --value +30 --callback-url https://example.com/usage',
+        'utrig create --category totalprice --trigger-by price --value 100 --recurring monthly \\\n      --callback-url https://example.com/spend --friendly-name "monthly spend alarm"',
+      ),
+    )
+    .action(
+      withDeps(async (deps, raw) => {
+        let o = parseCreateOptions(raw);
+        const missing = missingCreateFlags(o);
+        if (o.interactive || missing.length > 0) {
+          if (!deps.canPrompt) {
+            if (missing.length > 0) {
+              throw new UsageError(
+                `missing required flag${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (no prompt: ${deps.globals.input ? 'not a terminal' : '--no-input'})`,
+                { hint: 'example: utrig create --category sms --value +30 --callback-url https://example.com/hook' },
+              );
+            }
+          } else {
+            const { runCreateWizard } = await import('./wizard.js');
+            o = await runCreateWizard(deps, o);
+            deps.io.stderr.write(`equivalent command: ${equivalentCommand(o)}\n`);
+          }
+        }
+        if (o.unknownCategory) deps.messages.warn(`"${o.category}" is not a category utrig knows; sending it as given`);
+        const t = await run(deps, o);
+        deps.messages.success(`Created usage trigger ${t.sid} (${t.usage_category} ${t.trigger_by} reaches ${t.trigger_value})`);
+        await showTrigger(deps, t);
+      }),
+    );
 }

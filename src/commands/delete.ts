@@ -1,5 +1,7 @@
-import type { Deps } from '../deps.js';
-import { UsageError, UtrigError } from '../errors.js';
+import type { Command } from 'commander';
+import type { CommandContext, Deps } from '../deps.js';
+import { CancelledError, UsageError, UtrigError } from '../errors.js';
+import { examples } from '../output/help.js';
 import { parseTriggerSid } from './flags.js';
 
 export interface DeleteOptions {
@@ -32,4 +34,49 @@ export async function run(deps: Deps, o: DeleteOptions): Promise<DeleteResult[]>
     }
   }
   return results;
+}
+
+/** Declares `utrig delete` (alias `rm`); the picker and the confirmation load only when they ask. */
+export function declareDelete(program: Command, { withDeps }: CommandContext): void {
+  program
+    .command('delete')
+    .alias('rm')
+    .summary('delete usage triggers')
+    .description('Delete one or more usage triggers. Asks first on a terminal; elsewhere needs --yes.')
+    .argument('[sids...]', 'trigger SIDs (UT…)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .addHelpText(
+      'after',
+      examples('utrig delete UT33c6aeeba34e48f38d6899ea5b765ad4', 'utrig list --category sms --json | jq -r ".[].sid" | xargs utrig delete --yes'),
+    )
+    .action(
+      withDeps(async (deps, raw, args) => {
+        let o = parseDeleteOptions(raw, args);
+        if (o.sids.length === 0) {
+          if (!deps.canPrompt) throw new UsageError('missing trigger SID: give one or more UT… SIDs');
+          const { pickTriggersToDelete } = await import('./wizard.js');
+          o = { ...o, sids: await pickTriggersToDelete(deps) };
+          if (o.sids.length === 0) throw new CancelledError('nothing selected: nothing was deleted');
+        }
+        if (!o.yes) {
+          if (!deps.canPrompt) {
+            throw new UsageError('refusing to delete without confirmation: pass --yes (no terminal to ask)');
+          }
+          const { ask, loadPrompts, promptContext } = await import('../prompt.js');
+          const { confirm } = await loadPrompts();
+          const what = o.sids.length === 1 ? o.sids[0]! : `${o.sids.length} usage triggers`;
+          const yes = await ask(confirm({ message: `Delete ${what}?`, default: false }, promptContext(deps.io)));
+          if (!yes) throw new CancelledError('not deleted');
+        }
+        const results = await run(deps, o);
+        let last: UtrigError | undefined;
+        for (const res of results) {
+          if (res.error) {
+            deps.messages.error(`${res.sid}: ${res.error.message}`);
+            last = res.error;
+          } else deps.messages.success(`Deleted usage trigger ${res.sid}`);
+        }
+        if (last) throw Object.assign(last, { reported: true });
+      }),
+    );
 }

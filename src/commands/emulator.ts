@@ -1,7 +1,12 @@
 import { isIP } from 'node:net';
-import { request } from 'undici';
+import type { Command } from 'commander';
+import type { CommandContext } from '../deps.js';
 import type { IO } from '../io.js';
 import { ApiError, NetworkError, UsageError } from '../errors.js';
+import { chooseFormat, parseFields } from '../output/format.js';
+import { examples } from '../output/help.js';
+import { renderList } from '../output/render.js';
+import { parseCategory, parseUsageAmount } from './flags.js';
 
 /** Flags of `utrig emulator`, parsed. */
 export interface EmulatorCommandOptions {
@@ -126,6 +131,8 @@ async function controlCall(baseUrl: string, method: 'GET' | 'POST', path: string
   }
   let status: number;
   let text: string;
+  // undici loads here, not at start-up: declaring the emulator command must stay cheap
+  const { request } = await import('undici');
   try {
     const res = await request(url, { method, headers, body, headersTimeout: 10_000, bodyTimeout: 10_000 });
     status = res.statusCode;
@@ -190,4 +197,91 @@ export async function setClock(baseUrl: string, fields: { now?: string; advance?
 export async function getDeliveries(baseUrl: string): Promise<unknown[]> {
   const res = await controlCall(baseUrl, 'GET', '/emulator/deliveries');
   return Array.isArray(res) ? res : [];
+}
+
+type Raw = Record<string, unknown>;
+
+/** Declares `utrig emulator` and its control subcommands usage, clock and deliveries. */
+export function declareEmulator(program: Command, { run: r, withDeps }: CommandContext): void {
+  const emu = program
+    .command('emulator')
+    .summary('run the built-in Usage Triggers API emulator')
+    .description(
+      'Run a local, stateful emulator of the Usage Triggers API with simulated usage and real, signed callbacks.\nIt prints the environment to point utrig (or any Twilio client) at it.',
+    )
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '4010')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--state <file>', 'keep state in this JSON file across restarts')
+    .option('--auth-token <token>', 'auth token of the emulated account (a test credential)')
+    .option('--subaccounts <n>', 'create N subaccounts at start')
+    .option('--latency <ms>', 'add this much latency to every API answer')
+    .addHelpText('after', examples('utrig emulator', 'utrig emulator --port 0 --state ./emulator.json', 'utrig emulator usage --category sms --count 40'))
+    .action(
+      withDeps(async (deps, raw) => {
+        const opts = parseEmulatorOptions({ ...raw, accountSid: raw.accountSid, latencyMs: raw.latency });
+        r.foreground = new AbortController();
+        await runEmulatorForeground(deps.io, opts, r.foreground.signal);
+      }),
+    );
+  emu
+    .command('usage')
+    .summary('add simulated usage to a category (triggers are evaluated at once)')
+    .requiredOption('--category <category>', 'usage category')
+    .option('--count <n>', 'add to the count')
+    .option('--usage <n>', 'add to the usage')
+    .option('--price <n>', 'add to the price')
+    .option('--allow-unknown-category', 'accept a category newer than utrig knows')
+    .addHelpText('after', examples('utrig --local emulator usage --category sms --count 40 --usage 40 --price 0.32', 'utrig emulator usage --category calls --usage 12.5'))
+    .action(
+      withDeps(async (deps, raw) => {
+        const category = parseCategory('--category', String(raw.category), raw.allowUnknownCategory === true).category;
+        const num = (flag: string, v: unknown) => (typeof v === 'string' ? parseUsageAmount(flag, v) : undefined);
+        const fields = { count: num('--count', raw.count), usage: num('--usage', raw.usage), price: num('--price', raw.price) };
+        if (!fields.count && !fields.usage && !fields.price) throw new UsageError('give at least one of --count, --usage, --price');
+        const client = await deps.client();
+        const res = await postUsage(client.baseUrl, { accountSid: client.accountSid, category, ...stripUndefined(fields) });
+        deps.io.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      }),
+    );
+  emu
+    .command('clock')
+    .summary("set or advance the emulator's virtual clock")
+    .option('--now <iso>', 'set the time, e.g. 2026-12-01T00:00:00Z')
+    .option('--advance <seconds>', 'move the clock forward')
+    .addHelpText('after', examples('utrig emulator clock --advance 86400', 'utrig emulator clock --now 2027-01-01T00:00:00Z'))
+    .action(
+      withDeps(async (deps, raw) => {
+        const now = typeof raw.now === 'string' ? raw.now : undefined;
+        const advance = typeof raw.advance === 'string' ? raw.advance : undefined;
+        if ((now === undefined) === (advance === undefined)) throw new UsageError('give exactly one of --now <iso> or --advance <seconds>');
+        if (now !== undefined && !Number.isFinite(Date.parse(now))) throw new UsageError(`--now "${now}" is not an ISO 8601 time such as 2026-12-01T00:00:00Z`);
+        if (advance !== undefined && !/^\d+(\.\d+)?$/.test(advance)) throw new UsageError(`--advance "${advance}" must be a number of seconds`);
+        const client = await deps.client();
+        const res = await setClock(client.baseUrl, stripUndefined({ now, advance }));
+        deps.io.stdout.write(JSON.stringify(res, null, 2) + '\n');
+      }),
+    );
+  emu
+    .command('deliveries')
+    .summary('show every callback attempt the emulator made')
+    .addHelpText('after', examples('utrig --local emulator deliveries', 'utrig emulator deliveries --json | jq ".[] | select(.status >= 500)"'))
+    .action(
+      withDeps(async (deps) => {
+        const client = await deps.client();
+        const rows = (await getDeliveries(client.baseUrl)) as Raw[];
+        const fields = ['time', 'trigger_sid', 'attempt', 'method', 'url', 'status', 'error', 'idempotency_token'];
+        const n = await renderList(rows, {
+          io: deps.io,
+          format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
+          fields: parseFields(deps.globals.fields, [...fields, 'account_sid', 'params']),
+          csvFields: fields,
+          columns: fields.map((f) => ({ header: f.toUpperCase(), get: (x: Raw) => (x[f] === null || x[f] === undefined ? '' : String(x[f])), shrink: f === 'url' })),
+        });
+        if (n === 0) deps.messages.note('no callbacks delivered yet');
+      }),
+    );
+}
+
+function stripUndefined<T extends Record<string, string | undefined>>(o: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
 }

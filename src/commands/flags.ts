@@ -135,12 +135,3 @@ export function str(raw: Record<string, unknown>, key: string): string | undefin
   const v = raw[key];
   return typeof v === 'string' ? v : undefined;
 }
-
-/** A plain decimal (digits, an optional fraction) within bounds: no sign, exponent, hex or spaces. */
-export function parseDecimalFlag(flag: string, v: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!/^(\d{1,15}(\.\d{1,15})?|\.\d{1,15})$/.test(v) || n < min || n > max) {
-    throw new UsageError(`${flag} "${v}" must be a plain decimal number from ${min} to ${max}`);
-  }
-  return n;
-}

@@ -1,6 +1,10 @@
+import { Option, type Command } from 'commander';
 import type { UsageTrigger } from '../api/types.js';
-import type { Deps } from '../deps.js';
+import type { CommandContext, Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
+import { examples } from '../output/help.js';
+import { renderList } from '../output/render.js';
+import { triggerRender } from '../output/show-trigger.js';
 import {
   PAGE_SIZE_MAX,
   parseCategory,
@@ -66,4 +70,29 @@ export async function* run(deps: Deps, o: ListOptions): AsyncGenerator<UsageTrig
     }
     if (o.limit !== undefined && n >= o.limit) return;
   }
+}
+
+/** Declares `utrig list` (alias `ls`). */
+export function declareList(program: Command, { withDeps }: CommandContext): void {
+  program
+    .command('list')
+    .alias('ls')
+    .summary('list usage triggers (all of them, page by page)')
+    .description('List usage triggers. Without --limit every trigger is listed, following every page.')
+    .option('--category <category>', 'only triggers on this usage category')
+    .addOption(new Option('--recurring <period>', 'only triggers with this period {daily|monthly|yearly|alltime}'))
+    .addOption(new Option('--trigger-by <field>', 'only triggers watching {count|usage|price}'))
+    .option('--limit <n>', 'stop after N triggers')
+    .option('--all', 'list every trigger (the default)')
+    .option('--page-size <n>', 'triggers per request, 1-1000 (default: 1000, or --limit)')
+    .option('--allow-unknown-category', 'filter by a category newer than utrig knows')
+    .addHelpText('after', examples('utrig list', 'utrig list --category sms --recurring daily', 'utrig list --output ndjson | jq -c "{sid, current_value}"'))
+    .action(
+      withDeps(async (deps, raw) => {
+        const o = parseListOptions(raw);
+        const render = triggerRender(deps);
+        const n = await renderList(run(deps, o), render);
+        if (n === 0) deps.messages.note('no usage triggers found');
+      }),
+    );
 }

@@ -1,9 +1,12 @@
+import type { Command } from 'commander';
 import { ApiClient } from '../api/client.js';
 import { resolveBaseUrl } from '../api/base-url.js';
 import { ACCOUNT_SID_RE, API_KEY_SID_RE } from '../api/types.js';
 import { PROFILE_NAME_RE, type Profile } from '../config/store.js';
 import { LOCAL_PROFILE, type Deps } from '../deps.js';
+import type { CommandContext } from '../deps.js';
 import { AuthError, UsageError } from '../errors.js';
+import { examples } from '../output/help.js';
 import { ask, loadPrompts, promptContext, readSecretFromStdin } from '../prompt.js';
 import { str } from './flags.js';
 
@@ -130,4 +133,26 @@ async function promptCredentials(deps: Deps, o: LoginOptions): Promise<Profile> 
     (await ask(input({ message: 'API key SID', validate: (v) => API_KEY_SID_RE.test(v.trim()) || 'expected SK followed by 32 hex digits' }, ctx))).trim();
   const apiSecret = await ask(password({ message: 'API secret', mask: '*', validate: (v) => checkSecret('API secret', v.trim()) ?? true }, ctx));
   return { accountSid, apiKey, apiSecret: apiSecret.trim() };
+}
+
+/** Declares `utrig login`. */
+export function declareLogin(program: Command, { withDeps }: CommandContext): void {
+  program
+    .command('login')
+    .summary('store credentials in a profile')
+    .description('Verify credentials with Twilio and store them in a profile (default "default"). Secrets are read from a masked prompt or stdin, never a flag.')
+    .option('--auth-token-stdin', 'read the auth token from standard input')
+    .option('--api-key <SK…>', 'log in with an API key instead of the auth token')
+    .option('--api-secret-stdin', 'read the API key secret from standard input')
+    .addHelpText(
+      'after',
+      examples('utrig login', 'printf %s "$TWILIO_AUTH_TOKEN" | utrig login --account-sid AC… --auth-token-stdin', 'utrig login --profile ci --account-sid AC… --api-key SK… --api-secret-stdin < secret.txt'),
+    )
+    .action(
+      withDeps(async (deps, raw) => {
+        const res = await run(deps, parseLoginOptions(raw));
+        deps.messages.success(`Logged in to ${res.accountSid}${res.friendlyName ? ` (${res.friendlyName})` : ''} as profile "${res.profile}"`);
+        deps.messages.note(`credentials saved in ${res.path} (mode 0600)`);
+      }),
+    );
 }

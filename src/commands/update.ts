@@ -1,6 +1,9 @@
+import { Option, type Command } from 'commander';
 import type { UsageTrigger } from '../api/types.js';
-import type { Deps } from '../deps.js';
+import type { CommandContext, Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
+import { examples } from '../output/help.js';
+import { showTrigger } from '../output/show-trigger.js';
 import { parseCallbackMethod, parseCallbackUrl, parseFriendlyName, parseTriggerSid, str } from './flags.js';
 
 export interface UpdateOptions {
@@ -59,4 +62,39 @@ export async function run(deps: Deps, o: UpdateOptions): Promise<UsageTrigger> {
     throw new UsageError('nothing to update: give at least one of --callback-url, --callback-method, --friendly-name');
   }
   return (await deps.client()).updateTrigger(o.sid, buildForm(o));
+}
+
+/** Declares `utrig update` (the wizard loads only when it asks). */
+export function declareUpdate(program: Command, { withDeps }: CommandContext): void {
+  program
+    .command('update')
+    .summary("change a trigger's callback or name")
+    .description("Change a trigger's callback URL, callback method or friendly name (Twilio allows no other changes).")
+    .argument('<sid>', 'trigger SID (UT…)')
+    .option('--callback-url <url>', 'new callback URL')
+    .addOption(new Option('--callback-method <method>', 'new callback method {GET|POST}'))
+    .option('--friendly-name <name>', 'new description, up to 64 characters')
+    .addOption(new Option('--category <category>').hideHelp())
+    .addOption(new Option('--value <n>').hideHelp())
+    .addOption(new Option('--trigger-by <field>').hideHelp())
+    .addOption(new Option('--recurring <period>').hideHelp())
+    .addHelpText(
+      'after',
+      examples(
+        'utrig update UT33c6aeeba34e48f38d6899ea5b765ad4 --callback-url https://example.com/v2/usage',
+        'utrig update UT33c6aeeba34e48f38d6899ea5b765ad4 --callback-method GET --friendly-name "sms quota"',
+      ),
+    )
+    .action(
+      withDeps(async (deps, raw, args) => {
+        let o = parseUpdateOptions(raw, args);
+        if (!hasChanges(o) && deps.canPrompt) {
+          const { runUpdateWizard } = await import('./wizard.js');
+          o = await runUpdateWizard(deps, o);
+        }
+        const t = await run(deps, o);
+        deps.messages.success(`Updated usage trigger ${t.sid}`);
+        await showTrigger(deps, t);
+      }),
+    );
 }

@@ -7,7 +7,7 @@ import { CancelledError, UsageError } from '../errors.js';
 import { stderrChalk } from '../output/messages.js';
 import { ask, loadPrompts, promptContext, type Prompts } from '../prompt.js';
 import { matchesCategory } from './categories.js';
-import { equivalentCommand, type CreateOptions } from './create.js';
+import type { CreateOptions } from './create.js';
 import {
   FRIENDLY_NAME_MAX,
   parseCallbackMethod,
@@ -228,7 +228,6 @@ export async function runCreateWizard(deps: Deps, given: CreateOptions): Promise
   deps.io.stderr.write(`\n${rows.map(([k, v]) => `  ${c.dim(k.padEnd(11))}${v}`).join('\n')}\n\n`);
   const yes = await prompt(deps, (ctx) => p.confirm({ message: 'Create this usage trigger?', default: true }, ctx));
   if (!yes) throw new CancelledError('not created: nothing was sent');
-  deps.io.stderr.write(`equivalent command: ${equivalentCommand(o)}\n`);
   return { ...o, interactive: given.interactive };
 }
 

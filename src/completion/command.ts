@@ -1,5 +1,5 @@
 import { Argument, type Command } from 'commander';
-import type { Deps, WithDeps } from '../deps.js';
+import type { CommandContext, Deps } from '../deps.js';
 import { examples } from '../output/help.js';
 
 /** How long listed SIDs stay fresh for completion. */
@@ -15,8 +15,8 @@ interface SidCache {
   sids: string[];
 }
 
-/** Declares `utrig completion bash|zsh|fish` and the hidden `utrig __complete sids` the scripts call. */
-export function declareCompletion(program: Command, withDeps: WithDeps): void {
+/** Declares `utrig completion bash|zsh|fish`: the script is generated from the whole command tree. */
+export function declareCompletion(program: Command, { withDeps, wholeTree }: CommandContext): void {
   program
     .command('completion')
     .summary('print the shell completion script')
@@ -28,11 +28,14 @@ export function declareCompletion(program: Command, withDeps: WithDeps): void {
     )
     .action(
       withDeps(async (deps, _raw, args) => {
-        const { generateCompletion } = await import('../completion-gen.js');
-        deps.io.stdout.write(generateCompletion(args[0] as 'bash' | 'zsh' | 'fish', program));
+        const { generateCompletion } = await import('./generate.js');
+        deps.io.stdout.write(generateCompletion(args[0] as 'bash' | 'zsh' | 'fish', await wholeTree()));
       }),
     );
+}
 
+/** Declares the hidden `utrig __complete sids` the completion scripts call. */
+export function declareComplete(program: Command, { withDeps }: CommandContext): void {
   program
     .command('__complete', { hidden: true })
     .argument('<what>', 'sids')

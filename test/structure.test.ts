@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { assertExit, ROOT, runCli, runProcess, tempConfigDir } from './helpers.js';
+
+const SRC = join(ROOT, 'src');
+const DIST_SRC = join(ROOT, 'dist', 'src');
+
+/** Every .ts file under src/, as paths relative to src/ ("commands/create.ts"). */
+function sourceFiles(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const abs = join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(abs);
+    return e.name.endsWith('.ts') ? [relative(SRC, abs)] : [];
+  });
+}
+
+/**
+ * The modules each source file loads at run time: static imports, re-exports and dynamic import() with a
+ * relative specifier, read from the compiled JavaScript (type-only imports are gone there, as at run time).
+ */
+function importGraph(): Map<string, string[]> {
+  const files = sourceFiles();
+  const known = new Set(files);
+  const graph = new Map<string, string[]>();
+  for (const f of files) {
+    const js = join(DIST_SRC, f.replace(/\.ts$/, '.js'));
+    assert.ok(existsSync(js), `${js} is missing: build first (npm run build)`);
+    const text = readFileSync(js, 'utf8');
+    const specs = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
+    const deps = specs
+      .map((s) => relative(SRC, resolve(dirname(join(SRC, f)), s)).replace(/\.js$/, '.ts'))
+      .filter((d) => known.has(d));
+    graph.set(f, [...new Set(deps)]);
+  }
+  return graph;
+}
+
+/** One import circle in the graph (as a path that starts and ends at the same file), or undefined. */
+function findCycle(graph: Map<string, string[]>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (f: string): string[] | undefined => {
+    if (state.get(f) === 'done') return undefined;
+    if (state.get(f) === 'open') return [...stack.slice(stack.indexOf(f)), f];
+    state.set(f, 'open');
+    stack.push(f);
+    for (const d of graph.get(f) ?? []) {
+      const c = visit(d);
+      if (c) return c;
+    }
+    stack.pop();
+    state.set(f, 'done');
+    return undefined;
+  };
+  for (const f of [...graph.keys()].sort()) {
+    const c = visit(f);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+describe('source layout', () => {
+  it('finds a circle when there is one (self-check of the walker)', () => {
+    const g = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', []]]);
+    assert.deepEqual(findCycle(g), ['a.ts', 'b.ts', 'c.ts', 'a.ts']);
+    assert.equal(findCycle(new Map([['a.ts', ['b.ts']], ['b.ts', []]])), undefined);
+  });
+
+  it('no import circle under src/, counting dynamic import()', () => {
+    const graph = importGraph();
+    assert.ok(graph.size > 20 && (graph.get('cli.ts')?.length ?? 0) > 0, 'the walker found no imports: its pattern is broken');
+    const cycle = findCycle(graph);
+    assert.equal(cycle, undefined, `import circle: ${cycle?.join(' -> ')}`);
+  });
+
+  it('src/cli.ts declares no command itself, and registers every command module', () => {
+    const cli = readFileSync(join(SRC, 'cli.ts'), 'utf8');
+    assert.ok(!/\.command\(/.test(cli), 'src/cli.ts declares a command: declare it in its module under src/commands/');
+    const declared = sourceFiles()
+      .filter((f) => f.startsWith('commands/') || f.startsWith('completion/'))
+      .flatMap((f) => [...readFileSync(join(SRC, f), 'utf8').matchAll(/^export function (declare\w+)\(/gm)].map((m) => m[1]!));
+    assert.ok(declared.length >= 12, `only ${declared.join(', ')} found`);
+    for (const d of declared) assert.ok(cli.includes(`.${d}`), `${d} is not in the list of commands in src/cli.ts`);
+  });
+
+  it('declaring every command loads none of undici, inquirer, cli-table3, conf or the emulator', async () => {
+    // A resolve hook (run in the loader thread) prints every module resolved; the program then declares every command.
+    const hook = `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('LOADED ' + r.url + '\\n'); return r; }`;
+    const code = `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+const { buildProgram } = await import(${JSON.stringify(join(DIST_SRC, 'cli.js'))});
+const program = await buildProgram({ io: {}, env: {} });
+process.stdout.write(program.commands.map((c) => c.name()).join(' '));`;
+    const res = await runProcess(process.execPath, ['--input-type=module', '-e', code], { env: { PATH: process.env.PATH ?? '' } });
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(res.stdout.split(' ').length >= 12 && res.stdout.includes('create'), `commands declared: ${res.stdout}`);
+    const loaded = res.stderr.split('\n').filter((l) => l.startsWith('LOADED '));
+    assert.ok(loaded.some((l) => l.includes('/commands/create.js')), 'the hook saw no module: it is broken');
+    const heavy = loaded.filter((l) => /node_modules\/(undici|@inquirer|cli-table3|conf)\/|\/dist\/src\/emulator\//.test(l));
+    assert.deepEqual(heavy, [], 'declaring the commands loaded modules that only an action should load');
+  });
+
+  it('loads the command the line names, skipping the values of global flags', async () => {
+    const env = { UTRIG_CONFIG_DIR: tempConfigDir() };
+    // "create" here is the value of --profile: categories must still run (it needs no credentials)
+    const named = await runCli(['--profile', 'create', '-o', 'json', 'categories', 'sms-outbound-longcode'], { env });
+    assertExit(named, 0);
+    assert.deepEqual(JSON.parse(named.stdout), [{ category: 'sms-outbound-longcode', group: 'SMS' }]);
+    const help = await runCli(['help', 'rm'], { env });
+    assertExit(help, 0);
+    assert.match(help.stdout, /^Usage: utrig delete\|rm \[options\] \[sids\.\.\.\]/);
+    const rootHelp = await runCli(['-h', 'create'], { env });
+    assertExit(rootHelp, 0);
+    assert.match(rootHelp.stdout, /^Usage: utrig \[options\] \[command\][^]*\n  listen \[options\]/);
+    const typo = await runCli(['--json', 'creat'], { env });
+    assertExit(typo, 2);
+    assert.match(typo.stderr, /unknown command 'creat'\n\(Did you mean create\?\)/);
+  });
+});
