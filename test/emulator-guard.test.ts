@@ -248,7 +248,7 @@ describe('clock values the emulator cannot represent', () => {
       // an emulator that starts anyway is closed, so a failure here cannot hang the run
       const closeIfStarted = (p: Promise<RunningEmulator>) => p.then(async (e) => (await e.close(), e));
       await assert.rejects(closeIfStarted(startEmulator({ statePath: path })), (e: Error) => {
-        assert.match(e.message, /^emulator state file .*emu\.json sets the clock to .*, outside the times the emulator can represent \(from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z\); set clockOffsetMs to 0 in it, or move it aside/);
+        assert.match(e.message, /^emulator state file .*emu\.json is corrupt: clockOffsetMs: it sets the clock to .*, outside the times the emulator can represent \(from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z\): set it to 0; move it aside/);
         return true;
       });
       await assert.rejects(closeIfStarted(startEmulator({ now: new Date(8.64e15) })), /start time must be from 1970/);

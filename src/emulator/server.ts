@@ -2,12 +2,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { buildCallbackParams, deliverCallback } from '../api/callback.js';
 import { Persistence } from './journal.js';
-import { StateFileError } from './state.js';
 import { API_VERSION, stableHex, Store, type FireEvent } from './store.js';
 import { handleApi, notFound } from './api-routes.js';
 import { handleControl, type ControlContext, type Delivery } from './control-routes.js';
 import { checkOrigin, servedHosts } from './guard.js';
-import { CLOCK_RANGE_TEXT, describeClockMs, isClockInRange } from './clock.js';
+import { CLOCK_RANGE_TEXT, isClockInRange } from './clock.js';
 import {
   appendBounded,
   applyFaults,
@@ -95,15 +94,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   // ---- persistence: load the state file; changes are journaled (see durable() below) ----
   if (opts.now && !isClockInRange(opts.now.getTime())) throw new Error(`the emulator's start time must be ${CLOCK_RANGE_TEXT}`);
   const persist = opts.statePath ? await Persistence.open(opts.statePath, { lockWaitMs: opts.stateLockWaitMs, onError: opts.onStateError }) : null;
-  if (persist?.loaded) {
-    store.restore(persist.loaded);
-    try {
-      checkLoadedClock(store, opts.statePath!);
-    } catch (err) {
-      await persist.abandon();
-      throw err;
-    }
-  }
+  if (persist?.loaded) store.restore(persist.loaded);
   if (opts.now) store.clockOffsetMs = Math.round(opts.now.getTime() - Date.now());
   store.onChange = (c) => persist?.mark(c);
   // ---- end of persistence ----
@@ -313,14 +304,4 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     idle,
     close,
   };
-}
-
-/** A state file's clock offset must give a time the emulator can represent (see clock.ts). */
-function checkLoadedClock(store: Store, path: string): void {
-  const now = store.nowMs();
-  if (isClockInRange(now)) return;
-  throw new StateFileError(
-    `emulator state file ${path} sets the clock to ${describeClockMs(now)}, outside the times the emulator can represent (${CLOCK_RANGE_TEXT}); ` +
-      `set clockOffsetMs to 0 in it, or move it aside to start with a fresh state`,
-  );
 }

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AuthError } from '../errors.js';
+import { CLOCK_RANGE_TEXT, describeClockMs, isClockInRange } from './clock.js';
 import {
   compareTriggers,
   isKnownCategory,
@@ -221,7 +222,11 @@ class LoadedState {
   }
 
   clock(v: unknown, where: string): void {
-    if (!isTime(v) || !isTime(Date.now() + v)) this.need(`clock offset ${show(v)} is not a representable time offset in ms`, where);
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.need(`clock offset ${show(v)} is not a number of milliseconds`, where);
+    const at = Date.now() + (v as number);
+    if (!isClockInRange(at)) {
+      this.need(`it sets the clock to ${describeClockMs(at)}, outside the times the emulator can represent (${CLOCK_RANGE_TEXT}): set it to 0`, where);
+    }
     this.clockOffsetMs = v as number;
   }
 
