@@ -365,6 +365,33 @@ describe('response headers and the concurrency limit', () => {
     }
   });
 
+  test('a path without .json is refused with a JSON 404 that says to add .json', async () => {
+    const em = await startEmulator();
+    try {
+      for (const path of [
+        `/2010-04-01/Accounts/${em.accountSid}/Usage/Triggers`,
+        `/2010-04-01/Accounts/${em.accountSid}/Usage/Triggers.xml`,
+        `/2010-04-01/Accounts/${em.accountSid}`,
+        '/2010-04-01/Accounts',
+      ]) {
+        const r = await call(em, 'GET', path);
+        assert.equal(r.status, 404, path);
+        assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+        assert.equal(r.json.code, 20404);
+        const bare = path.replace(/\.xml$/, '');
+        assert.ok(r.json.message.includes(`${bare}.json`), r.json.message);
+      }
+      const created = await call(em, 'POST', `/2010-04-01/Accounts/${em.accountSid}/Usage/Triggers`, {
+        form: { CallbackUrl: 'https://example.com/h', TriggerValue: '5', UsageCategory: 'sms' },
+      });
+      assert.equal(created.status, 404);
+      assert.equal(em.store.triggerCount(em.accountSid), 0, 'nothing was created');
+      assert.equal((await call(em, 'GET', '/2010-04-01/Accounts/Nope/Whatever')).json.message, 'The requested resource /2010-04-01/Accounts/Nope/Whatever was not found');
+    } finally {
+      await em.close();
+    }
+  });
+
   test('utrig emulator --concurrency-limit and --subaccounts are parsed and bounded', () => {
     assert.equal(parseEmulatorOptions({ concurrencyLimit: '20' }).concurrencyLimit, 20);
     assert.equal(parseEmulatorOptions({}).concurrencyLimit, undefined);

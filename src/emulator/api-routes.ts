@@ -2,11 +2,28 @@ import { API_VERSION, checkCategory, compareAccounts, parseRecurring, parseTrigg
 import { checkAccountStatus } from '../rules.js';
 import type { Principal, Reply } from './http.js';
 
-const ACCOUNTS_PATH = /^\/2010-04-01\/Accounts(?:\.json)?$/;
-const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json)?$/;
-const TRIGGERS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers(?:\.json)?$/;
-const TRIGGER_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers\/([^/]+?)(?:\.json)?$/;
-const RECORDS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Records(?:\.json)?$/;
+// Every path ends in .json: without it Twilio answers XML, which the emulator does not serve
+// (see withoutJson).
+const ACCOUNTS_PATH = /^\/2010-04-01\/Accounts\.json$/;
+const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/;
+const TRIGGERS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers\.json$/;
+const TRIGGER_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers\/([^/]+)\.json$/;
+const RECORDS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Records\.json$/;
+const ROUTES = [ACCOUNTS_PATH, ACCOUNT_PATH, TRIGGERS_PATH, TRIGGER_PATH, RECORDS_PATH];
+
+/**
+ * A resource path given without .json (or with .xml): Twilio would answer XML there. Refused with
+ * a 404 that says what to add, rather than JSON that pretends to be Twilio's XML answer.
+ */
+function withoutJson(path: string): StoreError | null {
+  const bare = path.replace(/\.xml$/, '');
+  if (path.endsWith('.json') || !ROUTES.some((r) => r.test(`${bare}.json`))) return null;
+  return new StoreError(
+    404,
+    20404,
+    `The requested resource ${path} was not found: the emulator answers JSON only, at ${bare}.json (without .json Twilio answers XML)`,
+  );
+}
 
 /** Twilio's 404 for an unknown path or one the caller may not see. */
 export function notFound(path: string): StoreError {
@@ -210,6 +227,8 @@ function listRecords(store: Store, account: string, path: string, q: URLSearchPa
 /** Routes one authenticated /2010-04-01 request; throws StoreError for Twilio's 4xx answers. */
 export function handleApi(store: Store, method: string, path: string, q: URLSearchParams, form: Record<string, string>, who: Principal): Reply {
   const principal = who.account;
+  const bare = withoutJson(path);
+  if (bare) throw bare;
   let m: RegExpExecArray | null;
   if ((m = TRIGGERS_PATH.exec(path))) {
     const account = resolveAccount(store, principal, m[1] as string, path);
