@@ -3,12 +3,14 @@
 // next_page_uri resolved against the API base, as Twilio's libraries do), not the emulator's code.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { parseEmulatorOptions } from '../src/commands/emulator.js';
 import { UsageError } from '../src/errors.js';
+import { BIN } from './helpers.js';
 import { call, control, startReceiver, triggersPath, type Res } from './emulator-helpers.js';
 
 const ACCOUNTS = '/2010-04-01/Accounts.json';
@@ -389,6 +391,38 @@ describe('response headers and the concurrency limit', () => {
       assert.equal((await call(em, 'GET', '/2010-04-01/Accounts/Nope/Whatever')).json.message, 'The requested resource /2010-04-01/Accounts/Nope/Whatever was not found');
     } finally {
       await em.close();
+    }
+  });
+
+  test('utrig emulator --subaccounts 3 --latency 300 --concurrency-limit 2 seeds 3 subaccounts and limits concurrency', async () => {
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1' };
+    const args = [BIN, 'emulator', '--port', '0', '--subaccounts', '3', '--latency', '300', '--concurrency-limit', '2'];
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      let out = '';
+      let err = '';
+      const em = await new Promise<RunningEmulator>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`emulator did not start in 15 s\n${out}\n${err}`)), 15_000);
+        const check = (): void => {
+          const url = /listening on (http:\/\/\S+)/.exec(err)?.[1];
+          const accountSid = /TWILIO_ACCOUNT_SID=(\S+)/.exec(out)?.[1];
+          const authToken = /TWILIO_AUTH_TOKEN=(\S+)/.exec(out)?.[1];
+          if (!url || !accountSid || !authToken) return;
+          clearTimeout(timer);
+          resolve({ url, accountSid, authToken } as RunningEmulator);
+        };
+        child.stdout.setEncoding('utf8').on('data', (d: string) => ((out += d), check()));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => ((err += d), check()));
+        child.once('exit', (code) => reject(new Error(`emulator exited with ${code}\n${out}\n${err}`)));
+      });
+      const listed = await call(em, 'GET', ACCOUNTS);
+      assert.equal(listed.json.accounts.length, 4, listed.text);
+      const answers = await Promise.all([1, 2, 3].map(() => call(em, 'GET', triggersPath(em.accountSid))));
+      assert.deepEqual(answers.map((r) => r.status).sort(), [200, 200, 429]);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
     }
   });
 
