@@ -286,6 +286,7 @@ export class Store {
     const now = a.date_created ?? this.nowMs();
     const rec: AccountRecord = { ...a, status: 'active', date_created: now, date_updated: now };
     this.accounts.set(rec.sid, rec);
+    this.familyOrder = null;
     this.onChange({ kind: 'account', sid: rec.sid });
     return rec;
   }
@@ -362,10 +363,23 @@ export class Store {
   listAccounts(principal: string, f: AccountFilter): AccountRecord[] {
     const me = this.accounts.get(principal);
     if (!me) return [];
-    const all = me.owner_account_sid === principal ? [...this.accounts.values()].filter((a) => a.owner_account_sid === principal) : [me];
-    return all
-      .filter((a) => (f.friendlyName === undefined || a.friendly_name === f.friendlyName) && (f.status === undefined || a.status === f.status))
-      .sort(compareAccounts);
+    const all = me.owner_account_sid === principal ? (this.families().get(principal) ?? [me]) : [me];
+    return all.filter((a) => (f.friendlyName === undefined || a.friendly_name === f.friendlyName) && (f.status === undefined || a.status === f.status));
+  }
+
+  /** main account -> itself and its subaccounts in list order; rebuilt after an account is added */
+  private familyOrder: Map<string, AccountRecord[]> | null = null;
+  private families(): Map<string, AccountRecord[]> {
+    if (this.familyOrder) return this.familyOrder;
+    const m = new Map<string, AccountRecord[]>();
+    for (const a of this.accounts.values()) {
+      let list = m.get(a.owner_account_sid);
+      if (!list) m.set(a.owner_account_sid, (list = []));
+      list.push(a);
+    }
+    for (const list of m.values()) list.sort(compareAccounts);
+    this.familyOrder = m;
+    return m;
   }
 
   /**
@@ -411,8 +425,8 @@ export class Store {
     const base = `/${API_VERSION}/Accounts/${a.sid}`;
     return {
       auth_token: a.auth_token,
-      date_created: formatRfc2822(new Date(a.date_created)),
-      date_updated: formatRfc2822(new Date(a.date_updated)),
+      date_created: cachedRfc2822(a.date_created),
+      date_updated: cachedRfc2822(a.date_updated),
       friendly_name: a.friendly_name,
       owner_account_sid: a.owner_account_sid,
       sid: a.sid,
@@ -683,6 +697,7 @@ export class Store {
   restore(s: StoreSnapshot): void {
     this.clockOffsetMs = s.clockOffsetMs;
     for (const a of s.accounts) this.accounts.set(a.sid, { ...a });
+    this.familyOrder = null;
     for (const k of s.apiKeys) this.apiKeys.set(k.sid, { ...k });
     for (const t of s.triggers) {
       const rec = { ...t };
