@@ -74,6 +74,8 @@ export interface EmulatorStartOptions {
    * Absent: no limit.
    */
   concurrencyLimit?: number;
+  /** the Retry-After (seconds) of those 429s, default 1; 0 lets a test retry at once */
+  concurrencyRetryAfter?: number;
   /** host names accepted in `Host` besides loopback ones and the bound address (a tunnel, a container name) */
   allowedHosts?: string[];
 }
@@ -224,7 +226,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       if (concurrencyLimit !== undefined && n > concurrencyLimit) {
         res.setHeader('twilio-concurrent-requests', String(n - 1));
         entry.status = 429;
-        send(res, tooManyRequests(1));
+        send(res, tooManyRequests(opts.concurrencyRetryAfter ?? 1));
         opts.onRequest?.(entry);
         return;
       }
