@@ -268,3 +268,14 @@ export function checkPageSize(v: string): Checked<number> {
   }
   return ok(n);
 }
+
+// ---- Account status ----
+
+/** An account's Status (the Accounts resource's `status`, its list filter and its update). */
+export const ACCOUNT_STATUSES = ['active', 'suspended', 'closed'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+/** Status exactly as Twilio spells it (lower case). */
+export function checkAccountStatus(v: string): Checked<AccountStatus> {
+  return (ACCOUNT_STATUSES as readonly string[]).includes(v) ? ok(v as AccountStatus) : no(`${quote(v)} is not one of ${ACCOUNT_STATUSES.join(', ')}`);
+}

@@ -17,6 +17,7 @@ export interface EmulatorCommandOptions {
   authToken?: string;
   subaccounts?: number;
   latencyMs?: number;
+  concurrencyLimit?: number;
 }
 
 function str(v: unknown): string | undefined {
@@ -55,10 +56,12 @@ export function parseEmulatorOptions(raw: Record<string, unknown>): EmulatorComm
     if (!/^\S{8,}$/.test(authToken)) throw new UsageError('--auth-token must be at least 8 characters without spaces');
     opts.authToken = authToken;
   }
-  const subaccounts = intFlag('--subaccounts', raw.subaccounts, 0, 1000);
+  const subaccounts = intFlag('--subaccounts', raw.subaccounts, 0, 10_000);
   if (subaccounts !== undefined) opts.subaccounts = subaccounts;
   const latency = intFlag('--latency', raw.latencyMs ?? raw.latency, 0, 600_000);
   if (latency !== undefined) opts.latencyMs = latency;
+  const limit = intFlag('--concurrency-limit', raw.concurrencyLimit, 1, 100_000);
+  if (limit !== undefined) opts.concurrencyLimit = limit;
   return opts;
 }
 
@@ -100,6 +103,7 @@ export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions
     authToken: opts.authToken,
     subaccounts: opts.subaccounts,
     latencyMs: opts.latencyMs,
+    concurrencyLimit: opts.concurrencyLimit,
     onRequest: (r) => io.stdout.write(`${r.method} ${r.path} ${r.status === 0 ? 'dropped' : r.status}\n`),
     onDelivery: (d) =>
       io.stdout.write(`callback attempt ${d.attempt} → ${d.method} ${d.url} ${d.status ?? d.error ?? 'failed'} (${d.trigger_sid})\n`),
@@ -215,6 +219,7 @@ export function declareEmulator(program: Command, { run: r, withDeps }: CommandC
     .option('--auth-token <token>', 'auth token of the emulated account (a test credential)')
     .option('--subaccounts <n>', 'create N subaccounts at start')
     .option('--latency <ms>', 'add this much latency to every API answer')
+    .option('--concurrency-limit <n>', 'answer 429 (error 20429, Retry-After) past N requests in flight per account and its subaccounts')
     .addHelpText('after', examples('utrig emulator', 'utrig emulator --port 0 --state ./emulator.json', 'utrig emulator usage --category sms --count 40'))
     .action(
       withDeps(async (deps, raw) => {

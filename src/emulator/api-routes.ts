@@ -1,10 +1,29 @@
-import { API_VERSION, checkCategory, parseRecurring, parseTriggerBy, pageSizeParam, Store, StoreError, type ListFilter, type TriggerRecord } from './store.js';
+import { API_VERSION, checkCategory, compareAccounts, parseRecurring, parseTriggerBy, pageSizeParam, Store, StoreError, type AccountFilter, type AccountRecord, type ListFilter, type TriggerRecord } from './store.js';
+import { checkAccountStatus } from '../rules.js';
 import type { Principal, Reply } from './http.js';
 
-const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json)?$/;
-const TRIGGERS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers(?:\.json)?$/;
-const TRIGGER_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers\/([^/]+?)(?:\.json)?$/;
-const RECORDS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Records(?:\.json)?$/;
+// Every path ends in .json: without it Twilio answers XML, which the emulator does not serve
+// (see withoutJson).
+const ACCOUNTS_PATH = /^\/2010-04-01\/Accounts\.json$/;
+const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/;
+const TRIGGERS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers\.json$/;
+const TRIGGER_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers\/([^/]+)\.json$/;
+const RECORDS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Records\.json$/;
+const ROUTES = [ACCOUNTS_PATH, ACCOUNT_PATH, TRIGGERS_PATH, TRIGGER_PATH, RECORDS_PATH];
+
+/**
+ * A resource path given without .json (or with .xml): Twilio would answer XML there. Refused with
+ * a 404 that says what to add, rather than JSON that pretends to be Twilio's XML answer.
+ */
+function withoutJson(path: string): StoreError | null {
+  const bare = path.replace(/\.xml$/, '');
+  if (path.endsWith('.json') || !ROUTES.some((r) => r.test(`${bare}.json`))) return null;
+  return new StoreError(
+    404,
+    20404,
+    `The requested resource ${path} was not found: the emulator answers JSON only, at ${bare}.json (without .json Twilio answers XML)`,
+  );
+}
 
 /** Twilio's 404 for an unknown path or one the caller may not see. */
 export function notFound(path: string): StoreError {
@@ -33,17 +52,76 @@ function listTriggers(store: Store, account: string, path: string, q: URLSearchP
     else if (v !== '') filter.triggerBy = parseTriggerBy(v);
     keep.append(name, v);
   }
+  const items = store.listTriggers(account, filter);
+  // SIDs sort like (date_created, sid), so a token stays valid when its trigger was deleted
+  return pageOf({ items, path, keep, q, key: 'usage_triggers', prefix: 'UT', json: (t) => store.triggerJson(t), seek: (sid, strict) => lowerBound(items, sid, strict) });
+}
+
+/** GET /Accounts.json: the caller and (for a main account) its subaccounts, filtered and paged. */
+function listAccounts(store: Store, principal: string, path: string, q: URLSearchParams): Reply {
+  const filter: AccountFilter = {};
+  const keep = new URLSearchParams();
+  const name = q.get('FriendlyName');
+  if (name !== null && name !== '') {
+    filter.friendlyName = name;
+    keep.set('FriendlyName', name);
+  }
+  const status = q.get('Status');
+  if (status !== null && status !== '') {
+    const c = checkAccountStatus(status);
+    if (!c.ok) throw new StoreError(400, 20001, `Status ${c.reason}`);
+    filter.status = c.value;
+    keep.set('Status', status);
+  }
+  const items = store.listAccounts(principal, filter);
+  const seek = (sid: string, strict: boolean): number => {
+    const at = store.accounts.get(sid);
+    if (!at) throw new StoreError(400, 20001, `PageToken is not valid: it names an unknown account ${sid}`);
+    let lo = 0;
+    let hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const c = compareAccounts(items[mid] as AccountRecord, at);
+      if (c < 0 || (strict && c === 0)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return pageOf({ items, path, keep, q, key: 'accounts', prefix: 'AC', json: (a) => store.accountJson(a), seek });
+}
+
+/** One list resource's page request, for pageOf. */
+interface PageSpec<T extends { sid: string }> {
+  /** every matching item, in list order */
+  items: readonly T[];
+  path: string;
+  /** the filters, kept in every page URI */
+  keep: URLSearchParams;
+  q: URLSearchParams;
+  /** the list envelope's key (usage_triggers, accounts) */
+  key: string;
+  /** the SID prefix of the items, checked in PageToken */
+  prefix: string;
+  json: (item: T) => unknown;
+  /** index of the first item after (strict) or at-or-after the one with this SID */
+  seek: (sid: string, strict: boolean) => number;
+}
+
+/**
+ * Twilio's paging, shared by every list: PageSize (default 50, max 1000), Page, and PageToken
+ * (PA<sid>: the page after that item, PB<sid>: the page before), with the envelope's URIs
+ * host-relative and keeping the filters.
+ */
+function pageOf<T extends { sid: string }>(spec: PageSpec<T>): Reply {
+  const { items, path, keep, q } = spec;
   const pageSize = pageSizeParam(q.get('PageSize'));
   const page = intParam(q, 'Page', 0, 0, Number.MAX_SAFE_INTEGER);
   const token = q.get('PageToken');
-  const items = store.listTriggers(account, filter);
   let startIdx: number;
   if (token !== null && token !== '') {
-    const m = /^(PA|PB)(UT[0-9a-fA-F]{32})$/.exec(token);
+    const m = new RegExp(`^(PA|PB)(${spec.prefix}[0-9a-fA-F]{32})$`).exec(token);
     if (!m) throw new StoreError(400, 20001, `PageToken is not valid: ${token}`);
-    const sid = m[2] as string;
-    // SIDs sort like (date_created, sid), so a token stays valid when its trigger was deleted
-    const firstAfter = lowerBound(items, sid, m[1] === 'PA');
+    const firstAfter = spec.seek(m[2] as string, m[1] === 'PA');
     startIdx = m[1] === 'PA' ? firstAfter : Math.max(0, firstAfter - pageSize);
   } else {
     startIdx = page * pageSize;
@@ -66,7 +144,7 @@ function listTriggers(store: Store, account: string, path: string, q: URLSearchP
       end: Math.max(start, start + slice.length - 1),
       previous_page_uri:
         page > 0 && first && startIdx > 0 ? uri({ PageSize: String(pageSize), Page: String(page - 1), PageToken: `PB${first.sid}` }) : null,
-      usage_triggers: slice.map((t) => store.triggerJson(t)),
+      [spec.key]: slice.map(spec.json),
       uri: uri(current),
       page_size: pageSize,
       start,
@@ -149,6 +227,8 @@ function listRecords(store: Store, account: string, path: string, q: URLSearchPa
 /** Routes one authenticated /2010-04-01 request; throws StoreError for Twilio's 4xx answers. */
 export function handleApi(store: Store, method: string, path: string, q: URLSearchParams, form: Record<string, string>, who: Principal): Reply {
   const principal = who.account;
+  const bare = withoutJson(path);
+  if (bare) throw bare;
   let m: RegExpExecArray | null;
   if ((m = TRIGGERS_PATH.exec(path))) {
     const account = resolveAccount(store, principal, m[1] as string, path);
@@ -172,13 +252,21 @@ export function handleApi(store: Store, method: string, path: string, q: URLSear
     if (method === 'GET') return listRecords(store, account, path, q);
     throw methodNotAllowed(method, path);
   }
-  if ((m = ACCOUNT_PATH.exec(path))) {
+  if (ACCOUNTS_PATH.test(path) || ACCOUNT_PATH.test(path)) {
     // Twilio: Standard API keys may use every resource except Accounts and Keys, and refuse them
     // with 401 and 20003 "Authenticate" (the answer twilio-python #259 and twilio-cli #146 show).
     // That also keeps the account's auth_token out of an API key's reach.
     if (who.apiKey !== null) throw new StoreError(401, 20003, 'Authenticate');
+  }
+  if (ACCOUNTS_PATH.test(path)) {
+    if (method === 'GET') return listAccounts(store, principal, path, q);
+    if (method === 'POST') return { status: 201, body: store.accountJson(store.createSubaccount(principal, form.FriendlyName)) };
+    throw methodNotAllowed(method, path);
+  }
+  if ((m = ACCOUNT_PATH.exec(path))) {
     const account = resolveAccount(store, principal, m[1] as string, path);
     if (method === 'GET') return { status: 200, body: store.accountJson(store.accounts.get(account)!) };
+    if (method === 'POST') return { status: 200, body: store.accountJson(store.updateAccount(principal, account, form)) };
     throw methodNotAllowed(method, path);
   }
   throw notFound(path);

@@ -1,4 +1,4 @@
-import { StoreError, type Store } from './store.js';
+import { MAX_SUBACCOUNTS_PER_CALL, StoreError, type Store } from './store.js';
 import { NO_FAULTS, type Faults, type Reply, type RequestLogEntry } from './http.js';
 
 /** One callback attempt the emulator made. */
@@ -64,7 +64,14 @@ export function handleControl(ctx: ControlContext, method: string, path: string,
       return { status: 200, body: null, items: ctx.requests };
     case 'POST /emulator/accounts': {
       const owner = form.OwnerAccountSid || ctx.accountSid;
-      return { status: 201, body: store.accountJson(store.createSubaccount(owner, form.FriendlyName)) };
+      if (form.Count === undefined || form.Count === '') return { status: 201, body: store.accountJson(store.createSubaccount(owner, form.FriendlyName)) };
+      // many at once: a short answer (SID, token, name) rather than 10,000 full Account resources
+      if (!/^\d+$/.test(form.Count)) throw new StoreError(400, 20001, `Count must be an integer 1-${MAX_SUBACCOUNTS_PER_CALL}, got ${form.Count}`);
+      const made = store.createSubaccounts(owner, Number(form.Count), form.FriendlyName);
+      return {
+        status: 201,
+        body: { owner_account_sid: owner, count: made.length, accounts: made.map((a) => ({ sid: a.sid, auth_token: a.auth_token, friendly_name: a.friendly_name })) },
+      };
     }
     case 'GET /emulator/faults':
       return { status: 200, body: ctx.faults };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StoreError, type Store } from './store.js';
 
@@ -40,8 +41,12 @@ export const NO_FAULTS: Faults = { status: null, count: 0, retryAfter: null, lat
 // Twilio error codes used, kept small on purpose:
 //   400 20001  missing or invalid parameter ("Missing required parameter X in the post body")
 //   401 20003  missing or wrong credentials ("Authenticate")
+//   401 20005  a suspended account's credentials ("Account not active"; a closed one's get 20003)
+//   403 20403  an account change Twilio reserves to the main account (see Store.updateAccount)
+//   400 21479  reopening a closed subaccount
 //   404 20404  unknown account, trigger or path, and accounts the caller may not see
 //   405 20004  method not allowed on this resource
+//   429 20429  over the concurrency limit ("Too Many Requests", with Retry-After)
 //   429 20429, 5xx 20000+status  injected faults (Twilio's 20429 "Too Many Requests", 20500, 20503)
 /** Twilio's JSON error body. */
 export function errorBody(status: number, code: number, message: string): string {
@@ -169,6 +174,30 @@ export function authenticate(store: Store, req: IncomingMessage): Principal | nu
   const key = store.apiKeys.get(user);
   if (key && key.secret === pass) return { account: key.account_sid, apiKey: key.sid };
   return null;
+}
+
+/** A new Twilio-Request-Id: RQ and 32 hex digits, as Twilio sends on every API response. */
+export function newRequestId(): string {
+  return 'RQ' + randomBytes(16).toString('hex');
+}
+
+/** The answer past the concurrency limit: Twilio's 429, error 20429, with Retry-After in seconds. */
+export function tooManyRequests(retryAfterSeconds: number): Reply {
+  return {
+    status: 429,
+    body: errorBody(429, 20429, 'Too Many Requests'),
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  };
+}
+
+/**
+ * The answer to valid credentials of an account that is not active. Twilio documents error 20005
+ * "Account not active" for a suspended account; a closed account's credentials no longer
+ * authenticate at all (20003). Both are 401: the request is refused before any resource is read.
+ */
+export function inactiveAccount(status: string): Reply {
+  if (status === 'closed') return unauthorized();
+  return { status: 401, body: errorBody(401, 20005, 'Account not active'), headers: { 'www-authenticate': 'Basic realm="Twilio API"' } };
 }
 
 /** Writes a reply: JSON unless the status is 204 or the body null; `items` are streamed. */

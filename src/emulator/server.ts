@@ -15,13 +15,17 @@ import {
   DEFAULT_LOG_LIMITS,
   DEFAULT_MAX_BODY_BYTES,
   errorReply,
+  inactiveAccount,
   makeLogEntry,
+  newRequestId,
   isForm,
   NO_FAULTS,
   readBody,
   send,
   toRecord,
+  tooManyRequests,
   unauthorized,
+  type Principal,
   type Reply,
   type RequestLogEntry,
 } from './http.js';
@@ -64,6 +68,14 @@ export interface EmulatorStartOptions {
   logEntries?: number;
   /** bytes of each request body kept in the log (default 4096) */
   logBodyBytes?: number;
+  /**
+   * most API requests in flight per account family (a main account and its subaccounts); more are
+   * answered 429 with error 20429 and Retry-After, as Twilio answers too many concurrent requests.
+   * Absent: no limit.
+   */
+  concurrencyLimit?: number;
+  /** the Retry-After (seconds) of those 429s, default 1; 0 lets a test retry at once */
+  concurrencyRetryAfter?: number;
   /** host names accepted in `Host` besides loopback ones and the bound address (a tunnel, a container name) */
   allowedHosts?: string[];
 }
@@ -127,6 +139,12 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   const logBodyBytes = opts.logBodyBytes ?? DEFAULT_LOG_LIMITS.bodyBytes;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const pending = new Set<Promise<unknown>>();
+  /** family (main account SID) -> API requests in flight; an entry goes when its count is back to 0 */
+  const inFlight = new Map<string, number>();
+  const concurrencyLimit = opts.concurrencyLimit;
+  if (concurrencyLimit !== undefined && (!Number.isInteger(concurrencyLimit) || concurrencyLimit < 1)) {
+    throw new Error(`concurrencyLimit must be a positive integer, got ${concurrencyLimit}`);
+  }
   const isoNow = (): string => new Date(store.nowMs()).toISOString();
 
   store.onFire = (e: FireEvent) => {
@@ -198,6 +216,45 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
 
     const entry = makeLogEntry(method, path, toRecord(u.searchParams), form, raw, logBodyBytes, isoNow());
     appendBounded(ctx.requests, entry, logEntries);
+    res.setHeader('twilio-request-id', newRequestId());
+    const isApi = path.startsWith(`/${API_VERSION}/`);
+    const principal = isApi ? authenticate(store, req) : null;
+    // counted from arrival to the last byte answered, latency included, per main account
+    const family = principal ? store.familyOf(principal.account) : null;
+    if (family !== null) {
+      const n = (inFlight.get(family) ?? 0) + 1;
+      if (concurrencyLimit !== undefined && n > concurrencyLimit) {
+        res.setHeader('twilio-concurrent-requests', String(n - 1));
+        entry.status = 429;
+        send(res, tooManyRequests(opts.concurrencyRetryAfter ?? 1));
+        opts.onRequest?.(entry);
+        return;
+      }
+      inFlight.set(family, n);
+      res.setHeader('twilio-concurrent-requests', String(n));
+    }
+    try {
+      await answerApi(req, res, method, path, u.searchParams, form, principal, entry);
+    } finally {
+      if (family !== null) {
+        const left = (inFlight.get(family) ?? 1) - 1;
+        if (left > 0) inFlight.set(family, left);
+        else inFlight.delete(family);
+      }
+    }
+  }
+
+  /** After the log entry and the concurrency count: faults, credentials, then the route. */
+  async function answerApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    path: string,
+    q: URLSearchParams,
+    form: Record<string, string> | null,
+    principal: Principal | null,
+    entry: RequestLogEntry,
+  ): Promise<void> {
     const faulted = await applyFaults(ctx.faults, method, req, res);
     if (faulted !== null) {
       entry.status = faulted;
@@ -206,18 +263,18 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     }
 
     let reply: Reply;
+    const status = principal ? store.effectiveStatus(principal.account) : null;
     if (!path.startsWith(`/${API_VERSION}/`)) {
       reply = errorReply(notFound(path));
+    } else if (principal === null) {
+      reply = unauthorized();
+    } else if (status !== 'active') {
+      reply = inactiveAccount(status ?? 'closed');
     } else {
-      const principal = authenticate(store, req);
-      if (principal === null) {
-        reply = unauthorized();
-      } else {
-        try {
-          reply = handleApi(store, method, path, u.searchParams, form ?? {}, principal);
-        } catch (err) {
-          reply = errorReply(err);
-        }
+      try {
+        reply = handleApi(store, method, path, q, form ?? {}, principal);
+      } catch (err) {
+        reply = errorReply(err);
       }
     }
     reply = await durable(reply);

@@ -155,7 +155,7 @@ function accountProblem(a: unknown): string | null {
     field(a, 'auth_token', (v) => typeof v === 'string' && v !== '', 'a non-empty string') ??
     field(a, 'owner_account_sid', sid, 'an account SID') ??
     field(a, 'type', (v) => v === 'Full' || v === 'Trial', 'Full or Trial') ??
-    field(a, 'status', (v) => v === 'active', 'active') ??
+    field(a, 'status', (v) => v === 'active' || v === 'suspended' || v === 'closed', 'active, suspended or closed') ??
     field(a, 'date_created', isTime, 'a time in ms') ??
     field(a, 'date_updated', isTime, 'a time in ms')
   );

@@ -6,12 +6,14 @@ import {
   checkCallbackUrl,
   checkCategory as categoryRule,
   checkFriendlyName as friendlyNameRule,
+  checkAccountStatus,
   checkPageSize,
   checkRecurring,
   checkTriggerBy,
   checkTriggerValue,
   PAGE_SIZE_DEFAULT,
   parseMicros,
+  type AccountStatus,
   type Checked,
 } from '../rules.js';
 import { CLOCK_RANGE_TEXT, describeClockMs, isClockInRange } from './clock.js';
@@ -32,10 +34,19 @@ export interface AccountRecord {
   auth_token: string;
   owner_account_sid: string;
   type: 'Full' | 'Trial';
-  status: 'active';
+  status: AccountStatus;
   date_created: number;
   date_updated: number;
 }
+
+/** The Accounts list's filters (FriendlyName exact, Status). */
+export interface AccountFilter {
+  friendlyName?: string;
+  status?: AccountStatus;
+}
+
+/** Most subaccounts one control request may add. */
+export const MAX_SUBACCOUNTS_PER_CALL = 10_000;
 
 export interface ApiKeyRecord {
   sid: string;
@@ -275,6 +286,7 @@ export class Store {
     const now = a.date_created ?? this.nowMs();
     const rec: AccountRecord = { ...a, status: 'active', date_created: now, date_updated: now };
     this.accounts.set(rec.sid, rec);
+    this.familyOrder = null;
     this.onChange({ kind: 'account', sid: rec.sid });
     return rec;
   }
@@ -287,18 +299,118 @@ export class Store {
     return k;
   }
 
-  /** Creates a subaccount of `owner` with a random SID and token. */
+  /** Is this account a main (parent) account? Its owner is itself. */
+  isParent(sid: string): boolean {
+    return this.accounts.get(sid)?.owner_account_sid === sid;
+  }
+
+  /** The account family's key: the parent's SID (concurrency is counted per family). */
+  familyOf(sid: string): string {
+    return this.accounts.get(sid)?.owner_account_sid ?? sid;
+  }
+
+  /**
+   * The status that applies: the account's own, or its parent's when the parent is not active
+   * (Twilio: "If your main Twilio account is ever suspended, your subaccounts will also be suspended").
+   */
+  effectiveStatus(sid: string): AccountStatus | null {
+    const a = this.accounts.get(sid);
+    if (!a) return null;
+    if (a.status !== 'active' || a.owner_account_sid === sid) return a.status;
+    return this.accounts.get(a.owner_account_sid)?.status ?? a.status;
+  }
+
+  /**
+   * Creates a subaccount of `owner` with a random SID and token. Only a main account may own
+   * subaccounts (Twilio's subaccounts are one level deep), and only while active.
+   */
   createSubaccount(owner: string, friendlyName: string | undefined): AccountRecord {
-    if (!this.accounts.has(owner)) throw new StoreError(404, 20404, `The requested resource /2010-04-01/Accounts/${owner}.json was not found`);
+    const parent = this.accounts.get(owner);
+    if (!parent) throw new StoreError(404, 20404, `The requested resource /2010-04-01/Accounts/${owner}.json was not found`);
+    if (parent.owner_account_sid !== owner) {
+      throw new StoreError(403, 20403, 'subaccounts cannot create subaccounts: use the main account\'s credentials');
+    }
+    if (parent.status !== 'active') throw new StoreError(403, 20403, `account ${owner} is ${parent.status}: only an active account can create subaccounts`);
     if (friendlyName !== undefined) checkFriendlyName(friendlyName);
     const sid = 'AC' + randomBytes(16).toString('hex');
     return this.addAccount({
       sid,
-      friendly_name: friendlyName || `SubAccount Created at ${formatRfc2822(new Date(this.nowMs()))}`,
+      friendly_name: friendlyName || `SubAccount Created at ${defaultAccountTime(this.nowMs())}`,
       auth_token: randomBytes(16).toString('hex'),
       owner_account_sid: owner,
-      type: 'Full',
+      type: parent.type,
     });
+  }
+
+  /**
+   * Creates `count` subaccounts of `owner` at once (the control route); `{n}` in the name is
+   * replaced by 1..count.
+   */
+  createSubaccounts(owner: string, count: number, friendlyName: string | undefined): AccountRecord[] {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_SUBACCOUNTS_PER_CALL) {
+      throw new StoreError(400, BAD, `Count must be an integer 1-${MAX_SUBACCOUNTS_PER_CALL}, got ${count}`);
+    }
+    if (friendlyName !== undefined) checkFriendlyName(friendlyName.replaceAll('{n}', String(count)));
+    const out: AccountRecord[] = [];
+    for (let i = 1; i <= count; i++) out.push(this.createSubaccount(owner, friendlyName?.replaceAll('{n}', String(i))));
+    return out;
+  }
+
+  /**
+   * The accounts `principal` may list, in list order (date_created, then SID): a main account
+   * sees itself and its subaccounts, a subaccount only itself.
+   */
+  listAccounts(principal: string, f: AccountFilter): AccountRecord[] {
+    const me = this.accounts.get(principal);
+    if (!me) return [];
+    const all = me.owner_account_sid === principal ? (this.families().get(principal) ?? [me]) : [me];
+    return all.filter((a) => (f.friendlyName === undefined || a.friendly_name === f.friendlyName) && (f.status === undefined || a.status === f.status));
+  }
+
+  /** main account -> itself and its subaccounts in list order; rebuilt after an account is added */
+  private familyOrder: Map<string, AccountRecord[]> | null = null;
+  private families(): Map<string, AccountRecord[]> {
+    if (this.familyOrder) return this.familyOrder;
+    const m = new Map<string, AccountRecord[]>();
+    for (const a of this.accounts.values()) {
+      let list = m.get(a.owner_account_sid);
+      if (!list) m.set(a.owner_account_sid, (list = []));
+      list.push(a);
+    }
+    for (const list of m.values()) list.sort(compareAccounts);
+    this.familyOrder = m;
+    return m;
+  }
+
+  /**
+   * POST /Accounts/{Sid}.json: FriendlyName and Status. Status changes follow Twilio's subaccount
+   * rules: only the parent's credentials change a subaccount's Status, a main account's own Status
+   * cannot be changed through the API, and a closed account stays closed (error 21479).
+   */
+  updateAccount(actor: string, sid: string, input: { FriendlyName?: string; Status?: string }): AccountRecord {
+    const a = this.accounts.get(sid);
+    if (!a) throw new StoreError(404, 20404, `The requested resource /2010-04-01/Accounts/${sid}.json was not found`);
+    const name = input.FriendlyName === undefined ? undefined : checkFriendlyName(input.FriendlyName);
+    let status: AccountStatus | undefined;
+    if (input.Status !== undefined) {
+      status = need('Status', checkAccountStatus(input.Status));
+      if (a.owner_account_sid === sid) throw new StoreError(403, 20403, 'the main account\'s Status cannot be changed through the API');
+      if (actor === sid) throw new StoreError(403, 20403, 'a subaccount cannot change its own Status: use the main account\'s credentials');
+      if (a.status === 'closed' && status !== 'closed') {
+        throw new StoreError(400, 21479, 'Unable to update Status for subaccount, subaccount is closed and can not be re-opened');
+      }
+    }
+    const wasActive = this.effectiveStatus(sid) === 'active';
+    if (name !== undefined) a.friendly_name = name;
+    if (status !== undefined) a.status = status;
+    a.date_updated = this.nowMs();
+    this.onChange({ kind: 'account', sid });
+    // reactivated: usage recorded while suspended may already be over a trigger's value
+    if (!wasActive && this.effectiveStatus(sid) === 'active') {
+      const ms = this.nowMs();
+      for (const t of [...(this.byAccount.get(sid) ?? [])]) this.evaluate(t, ms);
+    }
+    return a;
   }
 
   /** May `principal` (an account SID) act on `target`? Itself or its direct subaccounts. */
@@ -308,20 +420,18 @@ export class Store {
     return t !== undefined && t.owner_account_sid === principal;
   }
 
+  /** The Account resource as Twilio answers it (twilio-python's test_account.py fixtures, twilio-node's account.ts). */
   accountJson(a: AccountRecord): Record<string, unknown> {
     const base = `/${API_VERSION}/Accounts/${a.sid}`;
     return {
       auth_token: a.auth_token,
-      date_created: formatRfc2822(new Date(a.date_created)),
-      date_updated: formatRfc2822(new Date(a.date_updated)),
+      date_created: cachedRfc2822(a.date_created),
+      date_updated: cachedRfc2822(a.date_updated),
       friendly_name: a.friendly_name,
       owner_account_sid: a.owner_account_sid,
       sid: a.sid,
       status: a.status,
-      subresource_uris: {
-        usage_triggers: `${base}/Usage/Triggers.json`,
-        usage_records: `${base}/Usage/Records.json`,
-      },
+      subresource_uris: Object.fromEntries(ACCOUNT_SUBRESOURCES.map(([k, p]) => [k, `${base}/${p}.json`])),
       type: a.type,
       uri: `${base}.json`,
     };
@@ -400,6 +510,8 @@ export class Store {
     const period = periodKey(t.recurring, ms);
     // checked and marked synchronously: concurrent increments cannot fire a period twice
     if (t.fired_period === period) return;
+    // a suspended or closed account's triggers do not fire (evaluated again on reactivation)
+    if (this.effectiveStatus(t.account_sid) !== 'active') return;
     const tot = this.totals(t.account_sid, t.usage_category, period);
     const value = tot ? tot[FIELD_INDEX[t.trigger_by]] : 0;
     if (value < t.trigger_value) return;
@@ -585,6 +697,7 @@ export class Store {
   restore(s: StoreSnapshot): void {
     this.clockOffsetMs = s.clockOffsetMs;
     for (const a of s.accounts) this.accounts.set(a.sid, { ...a });
+    this.familyOrder = null;
     for (const k of s.apiKeys) this.apiKeys.set(k.sid, { ...k });
     for (const t of s.triggers) {
       const rec = { ...t };
@@ -612,6 +725,44 @@ function cachedRfc2822(ms: number): string {
     rfcCache.set(sec, s);
   }
   return s;
+}
+
+/** The Account resource's subresource_uris, as Twilio lists them (key, path under the account). */
+const ACCOUNT_SUBRESOURCES: readonly [string, string][] = [
+  ['available_phone_numbers', 'AvailablePhoneNumbers'],
+  ['calls', 'Calls'],
+  ['conferences', 'Conferences'],
+  ['incoming_phone_numbers', 'IncomingPhoneNumbers'],
+  ['notifications', 'Notifications'],
+  ['outgoing_caller_ids', 'OutgoingCallerIds'],
+  ['recordings', 'Recordings'],
+  ['transcriptions', 'Transcriptions'],
+  ['addresses', 'Addresses'],
+  ['signing_keys', 'SigningKeys'],
+  ['connect_apps', 'ConnectApps'],
+  ['sip', 'SIP'],
+  ['authorized_connect_apps', 'AuthorizedConnectApps'],
+  ['usage', 'Usage'],
+  ['keys', 'Keys'],
+  ['applications', 'Applications'],
+  ['short_codes', 'SMS/ShortCodes'],
+  ['queues', 'Queues'],
+  ['messages', 'Messages'],
+  ['balance', 'Balance'],
+];
+
+/** Twilio's default subaccount name time, "{YYYY-MM-DD HH:MM meridian}" in GMT: 2026-11-23 07:48 pm. */
+function defaultAccountTime(ms: number): string {
+  const d = new Date(ms);
+  const h = d.getUTCHours();
+  const h12 = h % 12 === 0 ? 12 : h % 12;
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(h12)}:${pad(d.getUTCMinutes())} ${h < 12 ? 'am' : 'pm'}`;
+}
+
+/** Accounts list order: date_created, then SID. */
+export function compareAccounts(a: AccountRecord, b: AccountRecord): number {
+  if (a.date_created !== b.date_created) return a.date_created - b.date_created;
+  return a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0;
 }
 
 /** List order: date_created, then SID. */
