@@ -1,7 +1,9 @@
 import type { CommandContext, Deps } from '../deps.js';
 import { CancelledError, PartialFailureError, UsageError, type UtrigError } from '../errors.js';
 import { escapeControls } from '../output/escape.js';
-import { FleetEngine, type AccountOutcome } from './engine.js';
+import { chooseFormat, parseFields } from '../output/format.js';
+import { cellText, renderList, type Column } from '../output/render.js';
+import { FleetEngine, type AccountOutcome, type FleetEvent } from './engine.js';
 import { formatDuration, Progress } from './progress.js';
 import { resolveAccounts, type FleetAccount, type SelectionOptions } from './select.js';
 
@@ -78,4 +80,52 @@ export function finishFleet(deps: Deps, fleet: Fleet, verb: string, tally: Tally
   if (tally.failures.length > 0) {
     throw Object.assign(new PartialFailureError(`${tally.failures.length} of ${n} accounts failed`), { reported: true });
   }
+}
+
+type Row = Record<string, unknown>;
+
+/** The error of a failed account, for --json: message, HTTP status and Twilio code when known. */
+function errorJson(e: UtrigError): Row {
+  const r = e as unknown as { status?: unknown; code?: unknown };
+  return { message: e.message, status: typeof r.status === 'number' ? r.status : null, code: typeof r.code === 'number' ? r.code : null, exit_code: e.exitCode };
+}
+
+/** Columns of a fleet result table (create, delete). */
+const RESULT_COLUMNS: Column[] = [
+  { header: 'ACCOUNT', get: (r) => cellText(r.account_sid) },
+  { header: 'STATUS', get: (r) => cellText(r.status) },
+  { header: 'TRIGGERS', get: (r) => cellText(r.trigger_sid ?? (Array.isArray(r.trigger_sids) ? r.trigger_sids.length : '')) },
+  { header: 'ERROR', get: (r) => cellText((r.error as Row | null)?.message ?? ''), shrink: true },
+];
+const RESULT_FIELDS = ['account_sid', 'status', 'trigger_sid', 'trigger_sids', 'error'] as const;
+
+/**
+ * Writes one row per account as each finishes (stdout: data only), recording outcomes in the tally.
+ * Machine formats carry each account's status: the command's word, failed, interrupted or not-started.
+ */
+export async function renderOutcomes<R>(
+  deps: Deps,
+  events: AsyncIterable<FleetEvent<R, unknown>>,
+  tally: Tally,
+  row: (value: R) => Row & { status: string },
+): Promise<void> {
+  async function* rows(): AsyncGenerator<Row> {
+    for await (const ev of events) {
+      if (ev.type !== 'done') continue;
+      const o = tally.record(ev.outcome);
+      if (o.status === 'ok') {
+        const r = row(o.value);
+        tally.add(r.status);
+        yield { account_sid: o.account, ...r, error: null };
+      } else if (o.status === 'failed') yield { account_sid: o.account, status: 'failed', error: errorJson(o.error) };
+      else yield { account_sid: o.account, status: o.status, error: null };
+    }
+  }
+  await renderList(rows(), {
+    io: deps.io,
+    format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
+    fields: parseFields(deps.globals.fields, RESULT_FIELDS),
+    csvFields: RESULT_FIELDS,
+    columns: RESULT_COLUMNS,
+  });
 }
