@@ -143,7 +143,7 @@ export class FleetEngine {
    */
   async *run<R, E>(accounts: readonly string[], task: (t: TaskContext<E>) => Promise<R>): AsyncGenerator<FleetEvent<R, E>> {
     this.stats.total = accounts.length;
-    this.stats.startedMs = performance.now();
+    this.stats.done = 0;
     this.o.progress?.start(this.stats);
     const queue: FleetEvent<R, E>[] = [];
     // the consumer's pace bounds memory: a task that emits waits while this many events are unread
