@@ -16,7 +16,7 @@ _utrig() {
     case $w in
       --local) gargs+=(--local) ;;
       --*=*) ;;
-      --profile|--account-sid|-o|--output|--fields|--timeout|--category|--value|--callback-url|--callback-method|--trigger-by|--recurring|--friendly-name|--limit|--page-size|--api-key|--port|--host|--state|--auth-token|--subaccounts|--latency|--concurrency-limit|--count|--usage|--price|--now|--advance|--path|--forward-to|--status|--public-url|--to|--method) expect=$w ;;
+      --profile|--account-sid|-o|--output|--fields|--timeout|--category|--value|--callback-url|--callback-method|--trigger-by|--recurring|--friendly-name|--accounts|--accounts-file|--account-name|--account-status|--concurrency|--limit|--page-size|--api-key|--port|--host|--state|--auth-token|--subaccounts|--latency|--concurrency-limit|--count|--usage|--price|--now|--advance|--path|--forward-to|--status|--public-url|--to|--method) expect=$w ;;
       -*) ;;
       *)
         case "$upath/$w" in
@@ -60,11 +60,11 @@ _utrig() {
   if [[ $cur == -* ]]; then
     case $upath in
     "") words='-V --version --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
-    'create') words='--category --value --callback-url --callback-method --trigger-by --recurring --friendly-name --allow-unknown-category -i --interactive --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
+    'create') words='--category --value --callback-url --callback-method --trigger-by --recurring --friendly-name --allow-unknown-category -i --interactive --allow-duplicate --dry-run --all-subaccounts --include-parent --accounts --accounts-file --account-name --account-status --concurrency --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'get') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
-    'list') words='--category --recurring --trigger-by --limit --all --page-size --allow-unknown-category --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
+    'list') words='--category --recurring --trigger-by --limit --all --page-size --allow-unknown-category --all-subaccounts --include-parent --accounts --accounts-file --account-name --account-status --concurrency --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'update') words='--callback-url --callback-method --friendly-name --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
-    'delete') words='-y --yes --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
+    'delete') words='-y --yes --category --recurring --trigger-by --friendly-name --allow-unknown-category --dry-run --all-subaccounts --include-parent --accounts --accounts-file --account-name --account-status --concurrency --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'categories') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'login') words='--auth-token-stdin --api-key --api-secret-stdin --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'logout') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;

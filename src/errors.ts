@@ -6,6 +6,8 @@ export const EXIT = {
   AUTH: 3,
   NOT_FOUND: 4,
   NETWORK: 5,
+  /** A fleet command (--all-subaccounts, --accounts…) finished, but some accounts failed; the others are done. */
+  PARTIAL: 6,
   CANCELLED: 130,
 } as const;
 
@@ -68,6 +70,11 @@ export class NotFoundError extends UtrigError {
 /** The API could not be reached, or the connection dropped or timed out. */
 export class NetworkError extends UtrigError {
   override readonly exitCode: number = EXIT.NETWORK;
+}
+
+/** Some accounts of a fleet command failed (each listed in the summary); the rest succeeded. */
+export class PartialFailureError extends UtrigError {
+  override readonly exitCode: number = EXIT.PARTIAL;
 }
 
 /** The user pressed Ctrl-C or Escape, or declined a confirmation. */

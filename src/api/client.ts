@@ -32,6 +32,13 @@ export interface ClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Aborts every request in flight (e.g. a completion's overall deadline). */
   signal?: AbortSignal;
+  /**
+   * Resend a create (POST) answered 429 too: Twilio documents its 429 (error 20429) as never processed
+   * and always safe to retry. Off by default; the fleet engine turns it on.
+   */
+  retryWritesOn429?: boolean;
+  /** Told of every attempt's answer (status 0: no answer), e.g. to count requests and adapt to 429s. */
+  onResponse?: (status: number, headers: Record<string, string | string[] | undefined>) => void;
 }
 
 interface Attempt {
@@ -125,6 +132,11 @@ export class ApiClient {
     this.maxRetries = opts.maxRetries ?? 3;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.redactor.add(opts.credentials.password);
+  }
+
+  /** The same credentials, options and connection pool, addressing another (sub)account, with its own deadline. */
+  forAccount(accountSid: string, extra: Partial<ClientOptions> = {}): ApiClient {
+    return new ApiClient({ ...this.opts, ...extra, credentials: { ...this.opts.credentials, accountSid } });
   }
 
   private triggersPath(sid?: string): string {
@@ -224,7 +236,9 @@ export class ApiClient {
       let res: Attempt;
       try {
         res = await this.attempt(method, url, body, left);
+        this.opts.onResponse?.(res.status, res.headers);
       } catch (err) {
+        this.opts.onResponse?.(0, {});
         if (err instanceof UtrigError) throw err;
         if (err instanceof DeadlineExceeded) throw this.deadlineError(method, attempts, true);
         const code = errorCode(err);
@@ -242,7 +256,8 @@ export class ApiClient {
         }
         throw this.networkError(err, code, '', attempts > 1 ? ` after ${plural(attempts, 'attempt')}` : '');
       }
-      if (retryable && RETRY_STATUS.has(res.status) && attempt < this.maxRetries) {
+      const again = retryable ? RETRY_STATUS.has(res.status) : res.status === 429 && this.opts.retryWritesOn429 === true;
+      if (again && attempt < this.maxRetries) {
         const asked = this.retryAfter(res.headers['retry-after']);
         const wait = asked ?? this.backoff(attempt);
         if (wait >= this.remainingMs()) {

@@ -1,9 +1,11 @@
 import { Option, type Command } from 'commander';
-import { OutcomeUnknownError } from '../api/client.js';
+import { OutcomeUnknownError, type ApiClient } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
 import type { CommandContext, Deps } from '../deps.js';
-import { NetworkError, UsageError } from '../errors.js';
+import { ApiError, NetworkError, UsageError } from '../errors.js';
+import { addSelectionFlags, checkNoFleetOnlyFlags, parseSelectionOptions, wantsFleet, type SelectionOptions } from '../fleet/select.js';
 import { examples } from '../output/help.js';
+import { parseMicros } from '../rules.js';
 import { showTrigger } from '../output/show-trigger.js';
 import {
   parseCallbackMethod,
@@ -121,9 +123,84 @@ export async function run(deps: Deps, o: CreateOptions): Promise<UsageTrigger> {
   }
 }
 
+/** How a fleet create ended in one account. */
+export interface FleetCreateResult {
+  status: 'created' | 'unchanged' | 'would-create';
+  trigger?: UsageTrigger;
+}
+
+function normRecurring(v: unknown): string {
+  return v === null || v === undefined || v === '' || v === 'alltime' ? '' : String(v);
+}
+
+/**
+ * True when an existing trigger is the one create would make: same category, trigger-by, recurring,
+ * callback URL and method, and the same value once normalised (100 = 100.000000). An offset value (+N)
+ * was turned into an absolute one when that trigger was made, so with +N the value is not compared:
+ * a re-run never stacks a second offset alarm.
+ */
+export function isIdentical(t: UsageTrigger, o: CreateOptions): boolean {
+  const r = t as unknown as Record<string, unknown>;
+  if (r.usage_category !== o.category) return false;
+  if ((r.trigger_by ?? 'usage') !== (o.triggerBy ?? 'usage')) return false;
+  if (normRecurring(r.recurring) !== normRecurring(o.recurring)) return false;
+  if (r.callback_url !== o.callbackUrl) return false;
+  if ((r.callback_method ?? 'POST') !== (o.callbackMethod ?? 'POST')) return false;
+  if (o.value === undefined || o.value.startsWith('+')) return true;
+  const want = parseMicros(o.value);
+  return typeof r.trigger_value === 'string' && want !== null && parseMicros(r.trigger_value) === want;
+}
+
+/** The first trigger of the account identical to the one asked for, if any (reads the category's triggers). */
+async function findIdentical(client: ApiClient, o: CreateOptions): Promise<UsageTrigger | undefined> {
+  const q = new URLSearchParams({ UsageCategory: o.category ?? '', PageSize: '1000' });
+  for await (const page of client.listTriggerPages(q)) {
+    const hit = (page.usage_triggers ?? []).find((t) => isIdentical(t, o));
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** Resends of a create whose outcome was unknown, each after reading back that it did not land. */
+const UNCERTAIN_RESENDS = 3;
+
+/**
+ * Ensures the trigger exists in one account: an identical one is left alone ("unchanged"), otherwise it
+ * is created once. A create with no certain answer (dropped connection, 5xx) is read back before it is
+ * sent again, so it is never doubled. With allowDuplicate nothing is read: it is sent, never resent unless
+ * it certainly did not arrive.
+ */
+export async function ensureTrigger(
+  client: ApiClient,
+  o: CreateOptions,
+  opts: { allowDuplicate: boolean; dryRun: boolean; signal: AbortSignal; interrupted: () => Error },
+): Promise<FleetCreateResult> {
+  if (!opts.allowDuplicate) {
+    const found = await findIdentical(client, o);
+    if (found) return { status: 'unchanged', trigger: found };
+  }
+  if (opts.dryRun) return { status: 'would-create' };
+  const form = buildForm(o);
+  for (let attempt = 0; ; attempt++) {
+    if (opts.signal.aborted) throw opts.interrupted();
+    try {
+      return { status: 'created', trigger: await client.createTrigger(form) };
+    } catch (err) {
+      const uncertain = err instanceof OutcomeUnknownError || (err instanceof ApiError && err.status >= 500);
+      if (!uncertain) throw err;
+      if (opts.allowDuplicate || attempt >= UNCERTAIN_RESENDS) {
+        throw err instanceof OutcomeUnknownError ? new NetworkError(`the trigger may have been created: ${err.reason}`, { cause: err }) : err;
+      }
+      const landed = await findIdentical(client, o);
+      if (landed) return { status: 'created', trigger: landed };
+    }
+  }
+}
+
 /** Declares `utrig create` (cheap: the wizard loads only when it asks). */
-export function declareCreate(program: Command, { withDeps }: CommandContext): void {
-  program
+export function declareCreate(program: Command, ctx: CommandContext): void {
+  const { withDeps } = ctx;
+  const cmd = program
     .command('create')
     .summary('create a usage trigger')
     .description('Create a usage trigger: Twilio calls --callback-url when usage of --category reaches --value.')
@@ -137,15 +214,23 @@ export function declareCreate(program: Command, { withDeps }: CommandContext): v
     .option('--friendly-name <name>', 'description, up to 64 characters')
     .option('--allow-unknown-category', 'send a category newer than utrig knows (warns)')
     .option('-i, --interactive', 'ask for every value, starting from the flags given')
+    .option('--allow-duplicate', 'with the fleet flags: create even where an identical trigger exists')
+    .option('--dry-run', 'with the fleet flags: say what would be created; send nothing but reads');
+  addSelectionFlags(cmd)
     .addHelpText(
       'after',
       examples(
         'utrig create --category sms --value +30 --callback-url https://example.com/usage',
         'utrig create --category totalprice --trigger-by price --value 100 --recurring monthly \\\n      --callback-url https://example.com/spend --friendly-name "monthly spend alarm"',
+        'utrig create --all-subaccounts --category totalprice --trigger-by price --value 500 \\\n      --recurring monthly --callback-url https://example.com/spend',
       ),
     )
     .action(
       withDeps(async (deps, raw) => {
+        if (wantsFleet(raw)) return runFleetCreate(deps, ctx, raw);
+        checkNoFleetOnlyFlags(raw);
+        if (raw.allowDuplicate === true) throw new UsageError('--allow-duplicate works with the fleet flags only (a single create never checks)');
+        if (raw.dryRun === true) throw new UsageError('--dry-run works with the fleet flags only');
         let o = parseCreateOptions(raw);
         const missing = missingCreateFlags(o);
         if (o.interactive || missing.length > 0) {
@@ -168,4 +253,25 @@ export function declareCreate(program: Command, { withDeps }: CommandContext): v
         await showTrigger(deps, t);
       }),
     );
+}
+
+/** `create --all-subaccounts …`: ensures the trigger in every selected account; one row per account on stdout. */
+async function runFleetCreate(deps: Deps, ctx: CommandContext, raw: Record<string, unknown>): Promise<void> {
+  const o = parseCreateOptions(raw);
+  if (o.interactive) throw new UsageError('--interactive does not work with the fleet flags: give every value as a flag');
+  const missing = missingCreateFlags(o);
+  if (missing.length > 0) throw new UsageError(`missing required flag${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  const sel: SelectionOptions = await parseSelectionOptions(raw, deps.io.stdin);
+  if (o.unknownCategory) deps.messages.warn(`"${o.category}" is not a category utrig knows; sending it as given`);
+  const { startFleet, finishFleet, Tally, renderOutcomes } = await import('../fleet/run.js');
+  const { Interrupted } = await import('../fleet/engine.js');
+  const fleet = await startFleet(deps, ctx, sel);
+  const tally = new Tally();
+  const opts = { allowDuplicate: raw.allowDuplicate === true, dryRun: raw.dryRun === true, signal: fleet.signal, interrupted: () => new Interrupted() };
+  const events = fleet.engine.run<FleetCreateResult, never>(
+    fleet.accounts.map((a) => a.sid),
+    (t) => ensureTrigger(t.client, o, opts),
+  );
+  await renderOutcomes(deps, events, tally, (v) => ({ status: v.status, trigger_sid: v.trigger?.sid ?? null, trigger: v.trigger ?? null }));
+  finishFleet(deps, fleet, opts.dryRun ? 'create (dry run)' : 'create', tally);
 }

@@ -2,8 +2,10 @@ import { Option, type Command } from 'commander';
 import type { UsageTrigger } from '../api/types.js';
 import type { CommandContext, Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
+import type { SelectionOptions } from '../fleet/select.js';
+import { addSelectionFlags, checkNoFleetOnlyFlags, parseSelectionOptions, wantsFleet } from '../fleet/select.js';
 import { examples } from '../output/help.js';
-import { renderList } from '../output/render.js';
+import { cellText, renderList } from '../output/render.js';
 import { triggerRender } from '../output/show-trigger.js';
 import {
   PAGE_SIZE_MAX,
@@ -72,9 +74,51 @@ export async function* run(deps: Deps, o: ListOptions): AsyncGenerator<UsageTrig
   }
 }
 
+/**
+ * Streams the triggers of every selected account as each account answers (accounts in any order, an
+ * account's pages in order); rows keep the API's account_sid. Only unread pages are held: memory is flat.
+ * Once the rows are consumed, finish() writes the summary and throws for the exit code.
+ */
+export async function runFleet(
+  deps: Deps,
+  ctx: CommandContext,
+  o: ListOptions,
+  sel: SelectionOptions,
+): Promise<{ rows: AsyncGenerator<UsageTrigger>; finish: () => void }> {
+  const { startFleet, finishFleet, Tally } = await import('../fleet/run.js');
+  const { Interrupted } = await import('../fleet/engine.js');
+  const fleet = await startFleet(deps, ctx, sel);
+  const tally = new Tally();
+  const q = buildQuery(o);
+  async function* rows(): AsyncGenerator<UsageTrigger> {
+    const events = fleet.engine.run<number, UsageTrigger[]>(
+      fleet.accounts.map((a) => a.sid),
+      async (t) => {
+        let n = 0;
+        for await (const page of t.client.listTriggerPages(q)) {
+          const got = page.usage_triggers ?? [];
+          n += got.length;
+          if (got.length > 0) await t.emit(got);
+          if (t.signal.aborted && page.next_page_uri) throw new Interrupted();
+        }
+        return n;
+      },
+    );
+    for await (const ev of events) {
+      if (ev.type === 'item') yield* ev.item;
+      else if (tally.record(ev.outcome).status === 'ok') {
+        tally.add('listed');
+        if (ev.outcome.status === 'ok') tally.add('triggers', ev.outcome.value);
+      }
+    }
+  }
+  return { rows: rows(), finish: () => finishFleet(deps, fleet, 'list', tally) };
+}
+
 /** Declares `utrig list` (alias `ls`). */
-export function declareList(program: Command, { withDeps }: CommandContext): void {
-  program
+export function declareList(program: Command, ctx: CommandContext): void {
+  const { withDeps } = ctx;
+  const cmd = program
     .command('list')
     .alias('ls')
     .summary('list usage triggers (all of them, page by page)')
@@ -85,12 +129,32 @@ export function declareList(program: Command, { withDeps }: CommandContext): voi
     .option('--limit <n>', 'stop after N triggers')
     .option('--all', 'list every trigger (the default)')
     .option('--page-size <n>', 'triggers per request, 1-1000 (default: 1000, or --limit)')
-    .option('--allow-unknown-category', 'filter by a category newer than utrig knows')
-    .addHelpText('after', examples('utrig list', 'utrig list --category sms --recurring daily', 'utrig list --output ndjson | jq -c "{sid, current_value}"'))
+    .option('--allow-unknown-category', 'filter by a category newer than utrig knows');
+  addSelectionFlags(cmd)
+    .addHelpText(
+      'after',
+      examples(
+        'utrig list',
+        'utrig list --category sms --recurring daily',
+        'utrig list --output ndjson | jq -c "{sid, current_value}"',
+        'utrig list --all-subaccounts --output ndjson > every-trigger.ndjson',
+      ),
+    )
     .action(
       withDeps(async (deps, raw) => {
         const o = parseListOptions(raw);
         const render = triggerRender(deps);
+        if (wantsFleet(raw)) {
+          if (o.limit !== undefined) throw new UsageError('--limit counts one account\'s triggers: it does not work with the fleet flags');
+          const sel = await parseSelectionOptions(raw, deps.io.stdin);
+          const columns = [{ header: 'ACCOUNT', get: (r: Record<string, unknown>) => cellText(r.account_sid) }, ...render.columns];
+          const fleet = await runFleet(deps, ctx, o, sel);
+          const n = await renderList(fleet.rows, { ...render, columns });
+          if (n === 0) deps.messages.note('no usage triggers found');
+          fleet.finish();
+          return;
+        }
+        checkNoFleetOnlyFlags(raw);
         const n = await renderList(run(deps, o), render);
         if (n === 0) deps.messages.note('no usage triggers found');
       }),

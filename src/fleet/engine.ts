@@ -1,0 +1,260 @@
+import type { ApiClient } from '../api/client.js';
+import { UtrigError } from '../errors.js';
+import type { Progress } from './progress.js';
+
+// One fan-out engine for every fleet command: runs one task per account with bounded, adaptive
+// concurrency, on the API client's retry rules (one client per account, one keep-alive pool for all).
+//
+// Adaptive on 429: Twilio's concurrency limit is per account family (the parent and all its
+// subaccounts) and shared with the customer's live traffic. A 429 (20429: "never processed, safe to
+// retry") lowers the limit at once: to just under Twilio-Concurrent-Requests when the answer carries it,
+// otherwise by a quarter (at most once per quarter second, so one burst of 429s is one cut). Each
+// success adds 1/limit, so the limit grows by about one per round of requests. The request that got the
+// 429 waits its Retry-After (the client's retry loop, capped by --timeout) with its slot given back,
+// so the accounts that do have a slot keep going; it then queues ahead of accounts not yet started.
+
+/** A task was stopped by Ctrl-C before its next step: what it had not sent did not happen. */
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+/** What one account's task receives. */
+export interface TaskContext<E> {
+  account: string;
+  /** A client for this account: its own --timeout budget, the engine's pool, retries and 429 handling. */
+  client: ApiClient;
+  /** Aborted on Ctrl-C: check before each step that changes something. */
+  signal: AbortSignal;
+  /** Hands data (e.g. a page of rows) to the consumer; waits while the consumer is behind (flat memory). */
+  emit(item: E): Promise<void>;
+}
+
+/** How one account ended. */
+export type AccountOutcome<R> =
+  | { account: string; status: 'ok'; value: R }
+  | { account: string; status: 'failed'; error: UtrigError }
+  | { account: string; status: 'interrupted' | 'not-started' };
+
+/** What the engine yields, in the order things happen. */
+export type FleetEvent<R, E> = { type: 'item'; account: string; item: E } | { type: 'done'; outcome: AccountOutcome<R> };
+
+export interface EngineOptions {
+  /** The most accounts worked on at once (--concurrency). */
+  concurrency: number;
+  /** Ctrl-C: stop starting new accounts; a task's next step sees it. */
+  signal: AbortSignal;
+  /** Progress on stderr (terminal only), or undefined. */
+  progress?: Progress | undefined;
+}
+
+/** Counters for progress and the summary. */
+export interface EngineStats {
+  total: number;
+  done: number;
+  failed: number;
+  requests: number;
+  throttled: number;
+  startedMs: number;
+}
+
+/** The longest wait a 429 cut shields the limit from further cuts. */
+const CUT_GUARD_MS = 250;
+/** Retries of one request (429, 503, dropped): more than the single client's 3, since 429s are expected here. */
+const FLEET_MAX_RETRIES = 8;
+
+export class FleetEngine {
+  readonly stats: EngineStats = { total: 0, done: 0, failed: 0, requests: 0, throttled: 0, startedMs: performance.now() };
+  private limit: number;
+  private readonly max: number;
+  private active = 0;
+  private lastCut = -Infinity;
+  /** Waiting for a slot: retries (a request already under way) before accounts not yet started. */
+  private readonly retryWaiters: (() => void)[] = [];
+  private readonly newWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly base: ApiClient,
+    private readonly o: EngineOptions,
+  ) {
+    this.max = o.concurrency;
+    this.limit = o.concurrency;
+  }
+
+  /** The current concurrency (lowered after 429s, raised again slowly). */
+  get concurrency(): number {
+    return Math.floor(this.limit);
+  }
+
+  private wake(): void {
+    while (this.active < Math.max(1, Math.floor(this.limit))) {
+      const w = this.retryWaiters.shift() ?? this.newWaiters.shift();
+      if (!w) return;
+      this.active++;
+      w();
+    }
+  }
+
+  private acquire(retry: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      (retry ? this.retryWaiters : this.newWaiters).push(resolve);
+      this.wake();
+    });
+  }
+
+  private release(): void {
+    this.active--;
+    this.wake();
+  }
+
+  private onResponse(status: number, headers: Record<string, string | string[] | undefined>): void {
+    this.stats.requests++;
+    this.o.progress?.tick();
+    if (status === 429) {
+      this.stats.throttled++;
+      const h = headers['twilio-concurrent-requests'];
+      const seen = Number(Array.isArray(h) ? h[0] : h);
+      const now = performance.now();
+      if (Number.isInteger(seen) && seen > 0) this.limit = Math.max(1, Math.min(this.limit, seen - 1));
+      else if (now - this.lastCut > CUT_GUARD_MS) this.limit = Math.max(1, this.limit * 0.75);
+      this.lastCut = now;
+    } else if (status >= 200 && status < 400 && this.limit < this.max) {
+      this.limit = Math.min(this.max, this.limit + 1 / Math.max(1, this.limit));
+      this.wake();
+    }
+  }
+
+  /** A retry wait that gives the slot back meanwhile; Ctrl-C ends it at once. */
+  private async retrySleep(ms: number): Promise<void> {
+    this.release();
+    try {
+      await sleepUnless(ms, this.o.signal);
+    } finally {
+      await this.acquire(true);
+    }
+    if (this.o.signal.aborted) throw new Interrupted();
+  }
+
+  /**
+   * Runs task once for each account and yields its items and outcomes as they happen (accounts finish in
+   * any order). One account's failure never stops the others. After Ctrl-C no new account starts; those
+   * are yielded as not-started.
+   */
+  async *run<R, E>(accounts: readonly string[], task: (t: TaskContext<E>) => Promise<R>): AsyncGenerator<FleetEvent<R, E>> {
+    this.stats.total = accounts.length;
+    this.stats.done = 0;
+    this.o.progress?.start(this.stats);
+    const queue: FleetEvent<R, E>[] = [];
+    // the consumer's pace bounds memory: a task that emits waits while this many events are unread
+    const cap = Math.max(4, 2 * this.max);
+    let notify: (() => void) | undefined;
+    const spaceWaiters: (() => void)[] = [];
+    const push = (ev: FleetEvent<R, E>) => {
+      queue.push(ev);
+      notify?.();
+    };
+    const client = (account: string) =>
+      this.base.forAccount(account, {
+        retryWritesOn429: true,
+        maxRetries: FLEET_MAX_RETRIES,
+        sleep: (ms) => this.retrySleep(ms),
+        onResponse: (s, h) => this.onResponse(s, h),
+        signal: undefined,
+      });
+    const runOne = async (account: string): Promise<void> => {
+      const t: TaskContext<E> = {
+        account,
+        client: client(account),
+        signal: this.o.signal,
+        emit: async (item) => {
+          while (queue.length >= cap) await new Promise<void>((r) => spaceWaiters.push(r));
+          push({ type: 'item', account, item });
+        },
+      };
+      let outcome: AccountOutcome<R>;
+      try {
+        outcome = { account, status: 'ok', value: await task(t) };
+      } catch (err) {
+        if (err instanceof Interrupted) outcome = { account, status: 'interrupted' };
+        else outcome = { account, status: 'failed', error: toUtrigError(err) };
+      } finally {
+        this.release();
+      }
+      this.stats.done++;
+      if (outcome.status === 'failed') this.stats.failed++;
+      push({ type: 'done', outcome });
+    };
+
+    let running = 0;
+    let next = 0;
+    const aborted = abortPromise(this.o.signal);
+    const dispatch = (async () => {
+      for (; next < accounts.length; next++) {
+        if (this.o.signal.aborted) break;
+        await Promise.race([this.acquire(false), aborted]);
+        if (this.o.signal.aborted) {
+          this.forgetNewWaiter();
+          break;
+        }
+        running++;
+        void runOne(accounts[next]!).finally(() => {
+          running--;
+          notify?.();
+        });
+      }
+    })();
+    let dispatched = false;
+    void dispatch.then(() => {
+      dispatched = true;
+      notify?.();
+    });
+
+    try {
+      for (;;) {
+        while (queue.length > 0) {
+          const ev = queue.shift()!;
+          spaceWaiters.shift()?.();
+          yield ev;
+        }
+        if (dispatched && running === 0 && queue.length === 0) break;
+        await new Promise<void>((r) => (notify = r));
+        notify = undefined;
+      }
+      for (let i = next; i < accounts.length; i++) yield { type: 'done', outcome: { account: accounts[i]!, status: 'not-started' } };
+    } finally {
+      this.o.progress?.stop();
+    }
+  }
+
+  /** After Ctrl-C the dispatcher's pending slot request may have been granted or not: give it back either way. */
+  private forgetNewWaiter(): void {
+    if (this.newWaiters.length > 0) this.newWaiters.pop();
+    else this.release();
+  }
+}
+
+function toUtrigError(err: unknown): UtrigError {
+  if (err instanceof UtrigError) return err;
+  return new UtrigError(`unexpected failure: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+function abortPromise(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,131 @@
+import type { CommandContext, Deps } from '../deps.js';
+import { CancelledError, PartialFailureError, UsageError, type UtrigError } from '../errors.js';
+import { escapeControls } from '../output/escape.js';
+import { chooseFormat, parseFields } from '../output/format.js';
+import { cellText, renderList, type Column } from '../output/render.js';
+import { FleetEngine, type AccountOutcome, type FleetEvent } from './engine.js';
+import { formatDuration, Progress } from './progress.js';
+import { resolveAccounts, type FleetAccount, type SelectionOptions } from './select.js';
+
+// The glue every fleet command shares: resolve the accounts, build the engine (progress on a terminal,
+// Ctrl-C wired to stop starting work), then one summary line and the exit code.
+
+/** Failed accounts listed one a line under the summary; more are counted (--json has them all). */
+const FAILURES_SHOWN = 50;
+
+export interface Fleet {
+  engine: FleetEngine;
+  accounts: FleetAccount[];
+  signal: AbortSignal;
+}
+
+/** Resolves the selected accounts and prepares the engine. Ctrl-C from here on stops the run cleanly. */
+export async function startFleet(deps: Deps, ctx: CommandContext, sel: SelectionOptions): Promise<Fleet> {
+  if (deps.globals.accountSid !== undefined) {
+    throw new UsageError('--account-sid and the fleet flags contradict each other: use --accounts AC… to pick accounts');
+  }
+  const stop = new AbortController();
+  ctx.run.foreground = stop;
+  const base = await deps.client();
+  const accounts = await resolveAccounts(base, sel);
+  const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr) : undefined;
+  const engine = new FleetEngine(base, { concurrency: sel.concurrency, signal: stop.signal, progress });
+  return { engine, accounts, signal: stop.signal };
+}
+
+/** Counts of outcomes, by the command's own words ("created", "unchanged"…). */
+export class Tally {
+  readonly counts = new Map<string, number>();
+  readonly failures: { account: string; error: UtrigError }[] = [];
+  interrupted = 0;
+  notStarted = 0;
+
+  add(word: string, n = 1): void {
+    this.counts.set(word, (this.counts.get(word) ?? 0) + n);
+  }
+
+  /** Records an outcome; returns it for chaining. */
+  record<R>(o: AccountOutcome<R>): AccountOutcome<R> {
+    if (o.status === 'failed') this.failures.push({ account: o.account, error: o.error });
+    else if (o.status === 'interrupted') this.interrupted++;
+    else if (o.status === 'not-started') this.notStarted++;
+    return o;
+  }
+}
+
+/**
+ * Writes the one summary line (always, on stderr) and the failed accounts, then throws for the exit
+ * code: 130 after Ctrl-C, 6 when some accounts failed.
+ */
+export function finishFleet(deps: Deps, fleet: Fleet, verb: string, tally: Tally): void {
+  const st = fleet.engine.stats;
+  const secs = (performance.now() - st.startedMs) / 1000;
+  const parts = [...tally.counts].filter(([, n]) => n > 0).map(([w, n]) => `${n} ${w}`);
+  if (tally.failures.length > 0) parts.push(`${tally.failures.length} failed`);
+  if (tally.interrupted > 0) parts.push(`${tally.interrupted} interrupted`);
+  if (tally.notStarted > 0) parts.push(`${tally.notStarted} not started`);
+  const reqs = `${st.requests} request${st.requests === 1 ? '' : 's'}${st.throttled > 0 ? ` (${st.throttled} answered 429)` : ''}`;
+  const head = fleet.signal.aborted ? `${verb} interrupted` : verb;
+  const n = fleet.accounts.length;
+  deps.io.stderr.write(`${head}: ${n} account${n === 1 ? '' : 's'}: ${parts.join(', ') || 'nothing to do'}; ${reqs} in ${formatDuration(secs)}\n`);
+  for (const f of tally.failures.slice(0, FAILURES_SHOWN)) {
+    deps.io.stderr.write(`  failed ${f.account}: ${escapeControls(f.error.message)}\n`);
+  }
+  if (tally.failures.length > FAILURES_SHOWN) {
+    deps.io.stderr.write(`  … and ${tally.failures.length - FAILURES_SHOWN} more failed accounts (--json lists every account's status)\n`);
+  }
+  if (fleet.signal.aborted) {
+    throw Object.assign(new CancelledError(`${verb} interrupted`), { reported: true });
+  }
+  if (tally.failures.length > 0) {
+    throw Object.assign(new PartialFailureError(`${tally.failures.length} of ${n} accounts failed`), { reported: true });
+  }
+}
+
+type Row = Record<string, unknown>;
+
+/** The error of a failed account, for --json: message, HTTP status and Twilio code when known. */
+function errorJson(e: UtrigError): Row {
+  const r = e as unknown as { status?: unknown; code?: unknown };
+  return { message: e.message, status: typeof r.status === 'number' ? r.status : null, code: typeof r.code === 'number' ? r.code : null, exit_code: e.exitCode };
+}
+
+/** Columns of a fleet result table (create, delete). */
+const RESULT_COLUMNS: Column[] = [
+  { header: 'ACCOUNT', get: (r) => cellText(r.account_sid) },
+  { header: 'STATUS', get: (r) => cellText(r.status) },
+  { header: 'TRIGGERS', get: (r) => cellText(r.trigger_sid ?? (Array.isArray(r.trigger_sids) ? r.trigger_sids.length : '')) },
+  { header: 'ERROR', get: (r) => cellText((r.error as Row | null)?.message ?? ''), shrink: true },
+];
+const RESULT_FIELDS = ['account_sid', 'status', 'trigger_sid', 'trigger_sids', 'error'] as const;
+
+/**
+ * Writes one row per account as each finishes (stdout: data only), recording outcomes in the tally.
+ * Machine formats carry each account's status: the command's word, failed, interrupted or not-started.
+ */
+export async function renderOutcomes<R>(
+  deps: Deps,
+  events: AsyncIterable<FleetEvent<R, unknown>>,
+  tally: Tally,
+  row: (value: R) => Row & { status: string },
+): Promise<void> {
+  async function* rows(): AsyncGenerator<Row> {
+    for await (const ev of events) {
+      if (ev.type !== 'done') continue;
+      const o = tally.record(ev.outcome);
+      if (o.status === 'ok') {
+        const r = row(o.value);
+        tally.add(r.status);
+        yield { account_sid: o.account, ...r, error: null };
+      } else if (o.status === 'failed') yield { account_sid: o.account, status: 'failed', error: errorJson(o.error) };
+      else yield { account_sid: o.account, status: o.status, error: null };
+    }
+  }
+  await renderList(rows(), {
+    io: deps.io,
+    format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
+    fields: parseFields(deps.globals.fields, RESULT_FIELDS),
+    csvFields: RESULT_FIELDS,
+    columns: RESULT_COLUMNS,
+  });
+}
