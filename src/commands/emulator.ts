@@ -4,6 +4,7 @@ import type { CommandContext } from '../deps.js';
 import type { IO } from '../io.js';
 import { ApiError, NetworkError, UsageError } from '../errors.js';
 import { chooseFormat, parseFields } from '../output/format.js';
+import { escapeControls } from '../output/escape.js';
 import { examples } from '../output/help.js';
 import { renderList } from '../output/render.js';
 import { parseCategory, parseUsageAmount } from './flags.js';
@@ -18,6 +19,8 @@ export interface EmulatorCommandOptions {
   subaccounts?: number;
   latencyMs?: number;
   concurrencyLimit?: number;
+  evaluateEvery?: number;
+  parentTriggersCountSubaccounts?: boolean;
 }
 
 function str(v: unknown): string | undefined {
@@ -62,6 +65,9 @@ export function parseEmulatorOptions(raw: Record<string, unknown>): EmulatorComm
   if (latency !== undefined) opts.latencyMs = latency;
   const limit = intFlag('--concurrency-limit', raw.concurrencyLimit, 1, 100_000);
   if (limit !== undefined) opts.concurrencyLimit = limit;
+  const every = intFlag('--evaluate-every', raw.evaluateEvery, 1, 86_400);
+  if (every !== undefined) opts.evaluateEvery = every;
+  if (raw.parentTriggersCountSubaccounts === true) opts.parentTriggersCountSubaccounts = true;
   return opts;
 }
 
@@ -88,6 +94,18 @@ function startFailure(err: unknown, opts: EmulatorCommandOptions): unknown {
   return err;
 }
 
+/** The path as the server decoded it, and the query's names and values decoded, for the request log. */
+function describeRequest(path: string, query: Record<string, string>): string {
+  let shown: string;
+  try {
+    shown = decodeURIComponent(path);
+  } catch {
+    shown = path;
+  }
+  const q = Object.entries(query).map(([k, v]) => `${k}=${v}`);
+  return q.length > 0 ? `${shown}?${q.join('&')}` : shown;
+}
+
 /** Runs the emulator until `signal` aborts, printing the env to use and one line per request and callback. */
 export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions, signal: AbortSignal): Promise<void> {
   const { startEmulator } = await import('../emulator/server.js');
@@ -104,9 +122,14 @@ export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions
     subaccounts: opts.subaccounts,
     latencyMs: opts.latencyMs,
     concurrencyLimit: opts.concurrencyLimit,
-    onRequest: (r) => io.stdout.write(`${r.method} ${r.path} ${r.status === 0 ? 'dropped' : r.status}\n`),
+    evaluateEverySeconds: opts.evaluateEvery,
+    parentTriggersCountSubaccounts: opts.parentTriggersCountSubaccounts,
+    // the path, query, URL and error come from requests and the network: controls made visible
+    onRequest: (r) => io.stdout.write(`${r.method} ${escapeControls(describeRequest(r.path, r.query))} ${r.status === 0 ? 'dropped' : r.status}\n`),
     onDelivery: (d) =>
-      io.stdout.write(`callback attempt ${d.attempt} → ${d.method} ${d.url} ${d.status ?? d.error ?? 'failed'} (${d.trigger_sid})\n`),
+      io.stdout.write(
+        `callback attempt ${d.attempt} → ${d.method} ${escapeControls(d.url)} ${d.status ?? escapeControls(d.error ?? 'failed')} (${d.trigger_sid})\n`,
+      ),
   }).catch((err: unknown) => {
     throw startFailure(err, opts);
   });
@@ -220,6 +243,8 @@ export function declareEmulator(program: Command, { run: r, withDeps }: CommandC
     .option('--subaccounts <n>', 'create N subaccounts at start')
     .option('--latency <ms>', 'add this much latency to every API answer')
     .option('--concurrency-limit <n>', 'answer 429 (error 20429, Retry-After) past N requests in flight per account and its subaccounts')
+    .option('--evaluate-every <seconds>', "evaluate triggers every N seconds of virtual time, as Twilio does (about 60), instead of at once")
+    .option('--parent-triggers-count-subaccounts', "a main account's triggers count its subaccounts' usage too (undocumented at Twilio; off)")
     .addHelpText('after', examples('utrig emulator', 'utrig emulator --port 0 --state ./emulator.json', 'utrig emulator usage --category sms --count 40'))
     .action(
       withDeps(async (deps, raw) => {

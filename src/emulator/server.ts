@@ -4,7 +4,7 @@ import { buildCallbackParams, deliverCallback } from '../api/callback.js';
 import { Persistence } from './journal.js';
 import { API_VERSION, stableHex, Store, type FireEvent } from './store.js';
 import { handleApi, notFound } from './api-routes.js';
-import { handleControl, type ControlContext, type Delivery } from './control-routes.js';
+import { checkEvaluateEvery, handleControl, type ControlContext, type Delivery } from './control-routes.js';
 import { checkOrigin, servedHosts } from './guard.js';
 import { CLOCK_RANGE_TEXT, isClockInRange } from './clock.js';
 import {
@@ -78,6 +78,13 @@ export interface EmulatorStartOptions {
   concurrencyRetryAfter?: number;
   /** host names accepted in `Host` besides loopback ones and the bound address (a tunnel, a container name) */
   allowedHosts?: string[];
+  /**
+   * Twilio's timing: evaluate triggers every this many seconds of virtual time (as virtual time
+   * passes: real time, or the clock being moved) instead of on every change. Absent: at once.
+   */
+  evaluateEverySeconds?: number;
+  /** a main account's triggers count its subaccounts' usage too (Twilio does not say; default off) */
+  parentTriggersCountSubaccounts?: boolean;
 }
 
 export interface RunningEmulator {
@@ -179,8 +186,24 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       .finally(() => pending.delete(p));
     pending.add(p);
   };
+  store.parentTriggersCountSubaccounts = opts.parentTriggersCountSubaccounts === true;
+  if (opts.evaluateEverySeconds !== undefined) checkEvaluateEvery(opts.evaluateEverySeconds);
   // state restored from disk may already be over a value in a period that began while stopped
-  store.evaluateAll();
+  store.setEvaluateEvery(opts.evaluateEverySeconds ?? null);
+  let evaluationTimer: NodeJS.Timeout | null = null;
+  /** With periodic evaluation, a timer runs the evaluations that real time brings due. */
+  function armEvaluationTimer(): void {
+    if (evaluationTimer) clearInterval(evaluationTimer);
+    evaluationTimer = null;
+    const every = store.evaluateEverySeconds;
+    if (every === null || closing) return;
+    evaluationTimer = setInterval(() => {
+      // a firing is a change: make it durable without waiting for the next request
+      if (store.runDueEvaluations() > 0) persist?.commit().catch(() => undefined);
+    }, Math.min(every * 1000, 1000));
+    evaluationTimer.unref();
+  }
+  ctx.settingsChanged = armEvaluationTimer;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -294,6 +317,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     }
   }
 
+  let closing: Promise<void> | null = null;
   const served = servedHosts(opts.host ?? '127.0.0.1', opts.allowedHosts);
   let port = 0;
   const server = createServer((req, res) => {
@@ -314,6 +338,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   });
   const addr = server.address() as AddressInfo;
   port = addr.port;
+  armEvaluationTimer();
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
 
   async function idle(): Promise<void> {
@@ -334,9 +359,9 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     }
   }
 
-  let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
     closing ??= (async () => {
+      if (evaluationTimer) clearInterval(evaluationTimer);
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 1000);
