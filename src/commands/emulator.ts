@@ -4,7 +4,6 @@ import type { CommandContext } from '../deps.js';
 import type { IO } from '../io.js';
 import { ApiError, NetworkError, UsageError } from '../errors.js';
 import { chooseFormat, parseFields } from '../output/format.js';
-import { escapeControls } from '../output/escape.js';
 import { examples } from '../output/help.js';
 import { renderList } from '../output/render.js';
 import { parseCategory, parseUsageAmount } from './flags.js';
@@ -94,21 +93,9 @@ function startFailure(err: unknown, opts: EmulatorCommandOptions): unknown {
   return err;
 }
 
-/** The path as the server decoded it, and the query's names and values decoded, for the request log. */
-function describeRequest(path: string, query: Record<string, string>): string {
-  let shown: string;
-  try {
-    shown = decodeURIComponent(path);
-  } catch {
-    shown = path;
-  }
-  const q = Object.entries(query).map(([k, v]) => `${k}=${v}`);
-  return q.length > 0 ? `${shown}?${q.join('&')}` : shown;
-}
-
 /** Runs the emulator until `signal` aborts, printing the env to use and one line per request and callback. */
 export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions, signal: AbortSignal): Promise<void> {
-  const { startEmulator } = await import('../emulator/server.js');
+  const [{ startEmulator }, { requestLine, deliveryLine }] = await Promise.all([import('../emulator/server.js'), import('../emulator/log-lines.js')]);
   if (!isLoopback(opts.host)) {
     io.stderr.write(`warning: listening on ${opts.host}, not a loopback address: anyone who can reach it can use the test credentials\n`);
   }
@@ -124,12 +111,9 @@ export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions
     concurrencyLimit: opts.concurrencyLimit,
     evaluateEverySeconds: opts.evaluateEvery,
     parentTriggersCountSubaccounts: opts.parentTriggersCountSubaccounts,
-    // the path, query, URL and error come from requests and the network: controls made visible
-    onRequest: (r) => io.stdout.write(`${r.method} ${escapeControls(describeRequest(r.path, r.query))} ${r.status === 0 ? 'dropped' : r.status}\n`),
-    onDelivery: (d) =>
-      io.stdout.write(
-        `callback attempt ${d.attempt} → ${d.method} ${escapeControls(d.url)} ${d.status ?? escapeControls(d.error ?? 'failed')} (${d.trigger_sid})\n`,
-      ),
+    // request-derived text in these lines has its controls made visible (see log-lines.ts)
+    onRequest: (r) => io.stdout.write(`${requestLine(r)}\n`),
+    onDelivery: (d) => io.stdout.write(`${deliveryLine(d)}\n`),
   }).catch((err: unknown) => {
     throw startFailure(err, opts);
   });

@@ -1,4 +1,4 @@
-import { API_VERSION, checkCategory, compareAccounts, parseRecurring, parseTriggerBy, pageSizeParam, Store, StoreError, type AccountFilter, type AccountRecord, type ListFilter, type TriggerRecord } from './store.js';
+import { checkCategory, compareAccounts, parseRecurring, parseTriggerBy, pageSizeParam, Store, StoreError, type AccountFilter, type AccountRecord, type ListFilter, type TriggerRecord } from './store.js';
 import { checkAccountStatus } from '../rules.js';
 import type { Principal, Reply } from './http.js';
 import { listUsageRecords, RECORDS_PATH, USAGE_PATH, usageResource } from './usage-records.js';
