@@ -1,5 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { call, control, triggersPath, type Res } from './emulator-helpers.js';
 
@@ -265,4 +268,29 @@ describe('Usage Records over HTTP, as Twilio documents them', () => {
     assert.equal(off.status, 400);
     await control(em, 'POST', '/emulator/settings', { ParentTriggersCountSubaccounts: 'false' });
   });
+});
+
+test('usage records survive a restart with --state, subaccounts\' usage still counted for the parent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'utrig-records-'));
+  const statePath = join(dir, 'state.json');
+  try {
+    let em = await startEmulator({ statePath, now: new Date('2026-06-15T09:00:00Z'), subaccounts: 1 });
+    const [S] = em.subaccountSids as [string];
+    await control(em, 'POST', '/emulator/usage', { AccountSid: S, Category: 'sms', Count: '4' });
+    await control(em, 'POST', '/emulator/usage', { Category: 'sms', Count: '1' });
+    await em.close();
+    em = await startEmulator({ statePath, now: new Date('2026-06-16T09:00:00Z'), subaccounts: 1 });
+    try {
+      const r = await call(em, 'GET', `/2010-04-01/Accounts/${em.accountSid}/Usage/Records/Yesterday.json?Category=sms`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.usage_records[0].start_date, '2026-06-15');
+      assert.equal(r.json.usage_records[0].count, '5');
+      const own = await call(em, 'GET', `/2010-04-01/Accounts/${em.accountSid}/Usage/Records/Yesterday.json?Category=sms&IncludeSubaccounts=false`);
+      assert.equal(own.json.usage_records[0].count, '1');
+    } finally {
+      await em.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
