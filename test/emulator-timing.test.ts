@@ -4,6 +4,7 @@ import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { parseEmulatorOptions } from '../src/commands/emulator.js';
 import { UsageError } from '../src/errors.js';
 import { call, control, startReceiver, triggersPath } from './emulator-helpers.js';
+import { spawnEmulator } from './persistence-helpers.js';
 
 // Written from Twilio's UsageTrigger documentation: triggers are evaluated about once a minute, a
 // trigger that has not fired has a null date_fired, and a recurring trigger fires at most once per
@@ -120,5 +121,15 @@ test('utrig emulator --evaluate-every and --parent-triggers-count-subaccounts ar
       (e: unknown) => e instanceof UsageError && /^--evaluate-every ".*" must be an integer from 1 to 86400$/.test(e.message),
       v,
     );
+  }
+});
+
+test('utrig emulator --evaluate-every 30 --parent-triggers-count-subaccounts reach the running emulator', async () => {
+  const em = await spawnEmulator(null, { args: ['--evaluate-every', '30', '--parent-triggers-count-subaccounts'] });
+  try {
+    const res = await fetch(`${em.url}/emulator/settings`);
+    assert.deepEqual(await res.json(), { evaluate_every: 30, parent_triggers_count_subaccounts: true });
+  } finally {
+    await em.stop();
   }
 });

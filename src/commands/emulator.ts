@@ -229,7 +229,7 @@ export function declareEmulator(program: Command, { run: r, withDeps }: CommandC
     .option('--concurrency-limit <n>', 'answer 429 (error 20429, Retry-After) past N requests in flight per account and its subaccounts')
     .option('--evaluate-every <seconds>', "evaluate triggers every N seconds of virtual time, as Twilio does (about 60), instead of at once")
     .option('--parent-triggers-count-subaccounts', "a main account's triggers count its subaccounts' usage too (undocumented at Twilio; off)")
-    .addHelpText('after', examples('utrig emulator', 'utrig emulator --port 0 --state ./emulator.json', 'utrig emulator usage --category sms --count 40'))
+    .addHelpText('after', examples('utrig emulator', 'utrig emulator --port 0 --state ./emulator.json', 'utrig emulator --evaluate-every 60', 'utrig emulator usage --category sms --count 40'))
     .action(
       withDeps(async (deps, raw) => {
         const opts = parseEmulatorOptions({ ...raw, accountSid: raw.accountSid, latencyMs: raw.latency });
