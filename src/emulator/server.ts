@@ -45,6 +45,8 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   const authToken = opts.authToken ?? (accountSid === LOCAL_ACCOUNT_SID ? LOCAL_AUTH_TOKEN : stableHex(`${accountSid} auth token`));
   const store = new Store();
 
+  // checked before the state file is locked, so a bad option leaves nothing held
+  if (opts.evaluateEverySeconds !== undefined) checkEvaluateEvery(opts.evaluateEverySeconds);
   // ---- persistence: load the state file; changes are journaled (see durable() below) ----
   if (opts.now && !isClockInRange(opts.now.getTime())) throw new Error(`the emulator's start time must be ${CLOCK_RANGE_TEXT}`);
   const persist = opts.statePath ? await Persistence.open(opts.statePath, { lockWaitMs: opts.stateLockWaitMs, onError: opts.onStateError }) : null;
@@ -104,7 +106,6 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     },
   });
   store.parentTriggersCountSubaccounts = opts.parentTriggersCountSubaccounts === true;
-  if (opts.evaluateEverySeconds !== undefined) checkEvaluateEvery(opts.evaluateEverySeconds);
   // state restored from disk may already be over a value in a period that began while stopped
   store.setEvaluateEvery(opts.evaluateEverySeconds ?? null);
   let evaluationTimer: NodeJS.Timeout | null = null;
