@@ -54,7 +54,7 @@ try {
     for (let i = 0; i < 1000; i++) {
       store.createTrigger(sid, {
         CallbackUrl: 'http://127.0.0.1:9/none',
-        TriggerValue: String(1e9 + i),
+        TriggerValue: String(9e8 + i),
         UsageCategory: 'sms',
         TriggerBy: ['count', 'usage', 'price'][i % 3],
         Recurring: ['daily', 'monthly', 'yearly', ''][i % 4],

@@ -16,7 +16,7 @@ _utrig() {
     case $w in
       --local) gargs+=(--local) ;;
       --*=*) ;;
-      --profile|--account-sid|-o|--output|--fields|--timeout|--category|--value|--callback-url|--callback-method|--trigger-by|--recurring|--friendly-name|--accounts|--accounts-file|--account-name|--account-status|--concurrency|--limit|--page-size|--api-key|--port|--host|--state|--auth-token|--subaccounts|--latency|--concurrency-limit|--count|--usage|--price|--now|--advance|--path|--forward-to|--status|--public-url|--to|--method) expect=$w ;;
+      --profile|--account-sid|-o|--output|--fields|--timeout|--category|--value|--callback-url|--callback-method|--trigger-by|--recurring|--friendly-name|--accounts|--accounts-file|--account-name|--account-status|--concurrency|--limit|--page-size|--api-key|--port|--host|--state|--auth-token|--subaccounts|--latency|--concurrency-limit|--evaluate-every|--count|--usage|--price|--now|--advance|--path|--forward-to|--status|--public-url|--to|--method) expect=$w ;;
       -*) ;;
       *)
         case "$upath/$w" in
@@ -72,7 +72,7 @@ _utrig() {
     'profiles list') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'profiles use') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'profiles remove') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
-    'emulator') words='--port --host --state --auth-token --subaccounts --latency --concurrency-limit --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
+    'emulator') words='--port --host --state --auth-token --subaccounts --latency --concurrency-limit --evaluate-every --parent-triggers-count-subaccounts --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'emulator usage') words='--category --count --usage --price --allow-unknown-category --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'emulator clock') words='--now --advance --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'emulator deliveries') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;

@@ -13,7 +13,7 @@ function __utrig_path
         end
         switch $t
             case '--*=*'
-            case '--profile' '--account-sid' '-o' '--output' '--fields' '--timeout' '--category' '--value' '--callback-url' '--callback-method' '--trigger-by' '--recurring' '--friendly-name' '--accounts' '--accounts-file' '--account-name' '--account-status' '--concurrency' '--limit' '--page-size' '--api-key' '--port' '--host' '--state' '--auth-token' '--subaccounts' '--latency' '--concurrency-limit' '--count' '--usage' '--price' '--now' '--advance' '--path' '--forward-to' '--status' '--public-url' '--to' '--method'
+            case '--profile' '--account-sid' '-o' '--output' '--fields' '--timeout' '--category' '--value' '--callback-url' '--callback-method' '--trigger-by' '--recurring' '--friendly-name' '--accounts' '--accounts-file' '--account-name' '--account-status' '--concurrency' '--limit' '--page-size' '--api-key' '--port' '--host' '--state' '--auth-token' '--subaccounts' '--latency' '--concurrency-limit' '--evaluate-every' '--count' '--usage' '--price' '--now' '--advance' '--path' '--forward-to' '--status' '--public-url' '--to' '--method'
                 set skip 1
             case '-*'
             case '*'
@@ -317,6 +317,8 @@ complete -c utrig -n '__utrig_at \'emulator\'' -l auth-token -x -d 'auth token o
 complete -c utrig -n '__utrig_at \'emulator\'' -l subaccounts -x -d 'create N subaccounts at start'
 complete -c utrig -n '__utrig_at \'emulator\'' -l latency -x -d 'add this much latency to every API answer'
 complete -c utrig -n '__utrig_at \'emulator\'' -l concurrency-limit -x -d 'answer 429 (error 20429, Retry-After) past N requests in flight per account and its subaccounts'
+complete -c utrig -n '__utrig_at \'emulator\'' -l evaluate-every -x -d 'evaluate triggers every N seconds of virtual time, as Twilio does (about 60), instead of at once'
+complete -c utrig -n '__utrig_at \'emulator\'' -l parent-triggers-count-subaccounts -d 'a main account\'s triggers count its subaccounts\' usage too (undocumented at Twilio; off)'
 complete -c utrig -n '__utrig_at \'emulator\'' -l profile -x -d 'use this stored profile (see `utrig profiles list`); "local" is the built-in emulator'
 complete -c utrig -n '__utrig_at \'emulator\'' -l local -d 'run against the emulator embedded in utrig (state in the config directory)'
 complete -c utrig -n '__utrig_at \'emulator\'' -l account-sid -x -d 'act on this (sub)account with the current credentials'

@@ -15,11 +15,15 @@ export interface EmulatorProcess {
 }
 
 /**
- * Starts `utrig emulator --port 0 --state <path>`, optionally through `sh -c` with a prefix (such as
- * a ulimit); rejects with what it wrote when it exits or prints no URL within 15 s.
+ * Starts `utrig emulator --port 0 --state <path>` (no --state for null; `args` added), optionally
+ * through `sh -c` with a prefix (such as a ulimit); rejects with what it wrote when it exits or
+ * prints no URL within 15 s.
  */
-export function spawnEmulator(statePath: string, o: { shPrefix?: string; env?: Record<string, string> } = {}): Promise<EmulatorProcess> {
-  const args = [BIN, 'emulator', '--port', '0', '--state', statePath];
+export function spawnEmulator(
+  statePath: string | null,
+  o: { shPrefix?: string; env?: Record<string, string>; args?: string[] } = {},
+): Promise<EmulatorProcess> {
+  const args = [BIN, 'emulator', '--port', '0', ...(statePath === null ? [] : ['--state', statePath]), ...(o.args ?? [])];
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...o.env };
   const child = o.shPrefix
     ? spawn('sh', ['-c', `${o.shPrefix}; exec "$0" "$@"`, process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -18,6 +18,8 @@ export interface EmulatorCommandOptions {
   subaccounts?: number;
   latencyMs?: number;
   concurrencyLimit?: number;
+  evaluateEvery?: number;
+  parentTriggersCountSubaccounts?: boolean;
 }
 
 function str(v: unknown): string | undefined {
@@ -62,6 +64,9 @@ export function parseEmulatorOptions(raw: Record<string, unknown>): EmulatorComm
   if (latency !== undefined) opts.latencyMs = latency;
   const limit = intFlag('--concurrency-limit', raw.concurrencyLimit, 1, 100_000);
   if (limit !== undefined) opts.concurrencyLimit = limit;
+  const every = intFlag('--evaluate-every', raw.evaluateEvery, 1, 86_400);
+  if (every !== undefined) opts.evaluateEvery = every;
+  if (raw.parentTriggersCountSubaccounts === true) opts.parentTriggersCountSubaccounts = true;
   return opts;
 }
 
@@ -90,7 +95,7 @@ function startFailure(err: unknown, opts: EmulatorCommandOptions): unknown {
 
 /** Runs the emulator until `signal` aborts, printing the env to use and one line per request and callback. */
 export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions, signal: AbortSignal): Promise<void> {
-  const { startEmulator } = await import('../emulator/server.js');
+  const [{ startEmulator }, { requestLine, deliveryLine }] = await Promise.all([import('../emulator/server.js'), import('../emulator/log-lines.js')]);
   if (!isLoopback(opts.host)) {
     io.stderr.write(`warning: listening on ${opts.host}, not a loopback address: anyone who can reach it can use the test credentials\n`);
   }
@@ -104,9 +109,11 @@ export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions
     subaccounts: opts.subaccounts,
     latencyMs: opts.latencyMs,
     concurrencyLimit: opts.concurrencyLimit,
-    onRequest: (r) => io.stdout.write(`${r.method} ${r.path} ${r.status === 0 ? 'dropped' : r.status}\n`),
-    onDelivery: (d) =>
-      io.stdout.write(`callback attempt ${d.attempt} → ${d.method} ${d.url} ${d.status ?? d.error ?? 'failed'} (${d.trigger_sid})\n`),
+    evaluateEverySeconds: opts.evaluateEvery,
+    parentTriggersCountSubaccounts: opts.parentTriggersCountSubaccounts,
+    // request-derived text in these lines has its controls made visible (see log-lines.ts)
+    onRequest: (r) => io.stdout.write(`${requestLine(r)}\n`),
+    onDelivery: (d) => io.stdout.write(`${deliveryLine(d)}\n`),
   }).catch((err: unknown) => {
     throw startFailure(err, opts);
   });
@@ -220,7 +227,9 @@ export function declareEmulator(program: Command, { run: r, withDeps }: CommandC
     .option('--subaccounts <n>', 'create N subaccounts at start')
     .option('--latency <ms>', 'add this much latency to every API answer')
     .option('--concurrency-limit <n>', 'answer 429 (error 20429, Retry-After) past N requests in flight per account and its subaccounts')
-    .addHelpText('after', examples('utrig emulator', 'utrig emulator --port 0 --state ./emulator.json', 'utrig emulator usage --category sms --count 40'))
+    .option('--evaluate-every <seconds>', "evaluate triggers every N seconds of virtual time, as Twilio does (about 60), instead of at once")
+    .option('--parent-triggers-count-subaccounts', "a main account's triggers count its subaccounts' usage too (undocumented at Twilio; off)")
+    .addHelpText('after', examples('utrig emulator', 'utrig emulator --port 0 --state ./emulator.json', 'utrig emulator --evaluate-every 60', 'utrig emulator usage --category sms --count 40'))
     .action(
       withDeps(async (deps, raw) => {
         const opts = parseEmulatorOptions({ ...raw, accountSid: raw.accountSid, latencyMs: raw.latency });

@@ -1,6 +1,7 @@
-import { API_VERSION, checkCategory, compareAccounts, parseRecurring, parseTriggerBy, pageSizeParam, Store, StoreError, type AccountFilter, type AccountRecord, type ListFilter, type TriggerRecord } from './store.js';
+import { checkCategory, compareAccounts, parseRecurring, parseTriggerBy, pageSizeParam, Store, StoreError, type AccountFilter, type AccountRecord, type ListFilter, type TriggerRecord } from './store.js';
 import { checkAccountStatus } from '../rules.js';
 import type { Principal, Reply } from './http.js';
+import { listUsageRecords, RECORDS_PATH, USAGE_PATH, usageResource } from './usage-records.js';
 
 // Every path ends in .json: without it Twilio answers XML, which the emulator does not serve
 // (see withoutJson).
@@ -8,8 +9,7 @@ const ACCOUNTS_PATH = /^\/2010-04-01\/Accounts\.json$/;
 const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/;
 const TRIGGERS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers\.json$/;
 const TRIGGER_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Triggers\/([^/]+)\.json$/;
-const RECORDS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Usage\/Records\.json$/;
-const ROUTES = [ACCOUNTS_PATH, ACCOUNT_PATH, TRIGGERS_PATH, TRIGGER_PATH, RECORDS_PATH];
+const ROUTES = [ACCOUNTS_PATH, ACCOUNT_PATH, TRIGGERS_PATH, TRIGGER_PATH, USAGE_PATH, RECORDS_PATH];
 
 /**
  * A resource path given without .json (or with .xml): Twilio would answer XML there. Refused with
@@ -155,75 +155,6 @@ function pageOf<T extends { sid: string }>(spec: PageSpec<T>): Reply {
   };
 }
 
-function listRecords(store: Store, account: string, path: string, q: URLSearchParams): Reply {
-  const cat = q.get('Category');
-  const keep = new URLSearchParams();
-  let cats: string[];
-  if (cat !== null && cat !== '') {
-    checkCategory(cat, 'Category');
-    keep.set('Category', cat);
-    cats = [cat];
-  } else cats = store.usedCategories(account);
-  const pageSize = pageSizeParam(q.get('PageSize'));
-  const page = intParam(q, 'Page', 0, 0, Number.MAX_SAFE_INTEGER);
-  const nowMs = store.nowMs();
-  const acct = store.accounts.get(account);
-  const startDate = new Date(acct?.date_created ?? nowMs).toISOString().slice(0, 10);
-  const endDate = new Date(nowMs).toISOString().slice(0, 10);
-  const asOf = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, '+00:00');
-  const base = `/${API_VERSION}/Accounts/${account}/Usage/Records`;
-  const all = cats.map((c) => {
-    const t = store.allTimeTotals(account, c);
-    const enc = encodeURIComponent(c);
-    const priceUnit = 'usd';
-    return {
-      account_sid: account,
-      api_version: API_VERSION,
-      as_of: asOf,
-      category: c,
-      count: t.count,
-      count_unit: c === 'totalprice' ? '' : 'units',
-      description: c,
-      end_date: endDate,
-      price: t.price,
-      price_unit: priceUnit,
-      start_date: startDate,
-      subresource_uris: {
-        all_time: `${base}/AllTime.json?Category=${enc}`,
-        daily: `${base}/Daily.json?Category=${enc}`,
-        monthly: `${base}/Monthly.json?Category=${enc}`,
-        yearly: `${base}/Yearly.json?Category=${enc}`,
-        today: `${base}/Today.json?Category=${enc}`,
-        this_month: `${base}/ThisMonth.json?Category=${enc}`,
-      },
-      uri: `${base}.json?Category=${enc}&StartDate=${startDate}&EndDate=${endDate}`,
-      usage: t.usage,
-      usage_unit: c === 'totalprice' ? 'usd' : 'units',
-    };
-  });
-  const slice = all.slice(page * pageSize, (page + 1) * pageSize);
-  const uri = (extra: Record<string, string>): string => {
-    const p = new URLSearchParams(keep);
-    for (const [k, v] of Object.entries(extra)) p.set(k, v);
-    return `${path}?${p.toString()}`;
-  };
-  const start = page * pageSize;
-  return {
-    status: 200,
-    body: {
-      first_page_uri: uri({ PageSize: String(pageSize), Page: '0' }),
-      end: Math.max(start, start + slice.length - 1),
-      previous_page_uri: page > 0 ? uri({ PageSize: String(pageSize), Page: String(page - 1) }) : null,
-      usage_records: slice,
-      uri: uri({ PageSize: String(pageSize), Page: String(page) }),
-      page_size: pageSize,
-      start,
-      next_page_uri: (page + 1) * pageSize < all.length ? uri({ PageSize: String(pageSize), Page: String(page + 1) }) : null,
-      page,
-    },
-  };
-}
-
 /** Routes one authenticated /2010-04-01 request; throws StoreError for Twilio's 4xx answers. */
 export function handleApi(store: Store, method: string, path: string, q: URLSearchParams, form: Record<string, string>, who: Principal): Reply {
   const principal = who.account;
@@ -247,10 +178,11 @@ export function handleApi(store: Store, method: string, path: string, q: URLSear
     }
     throw methodNotAllowed(method, path);
   }
-  if ((m = RECORDS_PATH.exec(path))) {
+  if ((m = RECORDS_PATH.exec(path) ?? USAGE_PATH.exec(path))) {
     const account = resolveAccount(store, principal, m[1] as string, path);
-    if (method === 'GET') return listRecords(store, account, path, q);
-    throw methodNotAllowed(method, path);
+    if (method !== 'GET') throw methodNotAllowed(method, path);
+    if (m[0].endsWith('/Usage.json')) return usageResource(account);
+    return listUsageRecords(store, account, m[2] as Parameters<typeof listUsageRecords>[2], path, q);
   }
   if (ACCOUNTS_PATH.test(path) || ACCOUNT_PATH.test(path)) {
     // Twilio: Standard API keys may use every resource except Accounts and Keys, and refuse them

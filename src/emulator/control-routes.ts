@@ -25,6 +25,44 @@ export interface ControlContext {
   /** the last callback attempts (bounded) */
   deliveries: Delivery[];
   faults: Faults;
+  /** told after POST /emulator/settings (the server re-arms its evaluation timer) */
+  settingsChanged?: () => void;
+}
+
+/** Longest --evaluate-every / EvaluateEvery, in seconds: one day. */
+export const MAX_EVALUATE_EVERY = 86_400;
+
+/** Throws unless `s` is a whole number of seconds from 1 to a day. */
+export function checkEvaluateEvery(s: number, given: string = String(s)): void {
+  if (!Number.isInteger(s) || s < 1 || s > MAX_EVALUATE_EVERY) {
+    throw new StoreError(400, 20001, `EvaluateEvery must be a whole number of seconds from 1 to ${MAX_EVALUATE_EVERY}, or 0 to evaluate at once, got ${given}`);
+  }
+}
+
+function settingsJson(store: Store): Record<string, unknown> {
+  return { evaluate_every: store.evaluateEverySeconds, parent_triggers_count_subaccounts: store.parentTriggersCountSubaccounts };
+}
+
+/** POST /emulator/settings: EvaluateEvery (seconds, 0 = at once), ParentTriggersCountSubaccounts (true/false). */
+function changeSettings(ctx: ControlContext, form: Record<string, string>): Reply {
+  const every = form.EvaluateEvery;
+  const parent = form.ParentTriggersCountSubaccounts;
+  if ((every === undefined || every === '') && (parent === undefined || parent === '')) {
+    throw new StoreError(400, 20001, 'give EvaluateEvery (seconds, 0 to evaluate at once) or ParentTriggersCountSubaccounts (true or false)');
+  }
+  let seconds: number | null | undefined;
+  if (every !== undefined && every !== '') {
+    const n = /^\d{1,6}$/.test(every) ? Number(every) : Number.NaN;
+    seconds = n === 0 ? null : n;
+    if (seconds !== null) checkEvaluateEvery(seconds, every);
+  }
+  if (parent !== undefined && parent !== '' && !/^(true|false)$/.test(parent)) {
+    throw new StoreError(400, 20001, `ParentTriggersCountSubaccounts must be true or false, got ${parent}`);
+  }
+  if (parent !== undefined && parent !== '') ctx.store.setParentTriggersCountSubaccounts(parent === 'true');
+  if (seconds !== undefined) ctx.store.setEvaluateEvery(seconds);
+  ctx.settingsChanged?.();
+  return { status: 200, body: settingsJson(ctx.store) };
 }
 
 function isoNow(store: Store): string {
@@ -73,6 +111,10 @@ export function handleControl(ctx: ControlContext, method: string, path: string,
         body: { owner_account_sid: owner, count: made.length, accounts: made.map((a) => ({ sid: a.sid, auth_token: a.auth_token, friendly_name: a.friendly_name })) },
       };
     }
+    case 'GET /emulator/settings':
+      return { status: 200, body: settingsJson(store) };
+    case 'POST /emulator/settings':
+      return changeSettings(ctx, form);
     case 'GET /emulator/faults':
       return { status: 200, body: ctx.faults };
     case 'POST /emulator/faults': {

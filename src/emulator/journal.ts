@@ -1,3 +1,8 @@
+// Over 300 lines on purpose: this file is one class, Persistence, whose parts (dirty set, group
+// commit, append, compaction, close) share one invariant: an answer goes out only once its change
+// is fsynced, and the journal never holds a torn batch after a failure. Split, each part would
+// need the others' private state. The state file's format and checks live in state.ts and
+// state-items.ts.
 import { constants } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';

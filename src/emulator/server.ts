@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildCallbackParams, deliverCallback } from '../api/callback.js';
+import { fireCallbacks } from './callbacks.js';
 import { Persistence } from './journal.js';
-import { API_VERSION, stableHex, Store, type FireEvent } from './store.js';
+import { API_VERSION, stableHex, Store } from './store.js';
 import { handleApi, notFound } from './api-routes.js';
-import { handleControl, type ControlContext, type Delivery } from './control-routes.js';
+import { checkEvaluateEvery, handleControl, type ControlContext, type Delivery } from './control-routes.js';
 import { checkOrigin, servedHosts } from './guard.js';
 import { CLOCK_RANGE_TEXT, isClockInRange } from './clock.js';
 import {
@@ -32,70 +32,12 @@ import {
 
 export type { Delivery } from './control-routes.js';
 export type { RequestLogEntry } from './http.js';
+export type { EmulatorStartOptions, RunningEmulator } from './server-options.js';
+import type { EmulatorStartOptions, RunningEmulator } from './server-options.js';
 
 /** The built-in local test account: stable so a shell profile can keep pointing at it. */
 export const LOCAL_ACCOUNT_SID = 'AC' + stableHex('utrig emulator local account');
 export const LOCAL_AUTH_TOKEN = stableHex('utrig emulator local auth token');
-
-export interface EmulatorStartOptions {
-  port?: number;
-  host?: string;
-  /** persist state to this file (snapshot + journal, see journal.ts); absent = memory only */
-  statePath?: string;
-  /** wait this long for another process using statePath (default 0: fail at once) */
-  stateLockWaitMs?: number;
-  /** told at once when a state write fails (the request also fails with 500) */
-  onStateError?: (message: string) => void;
-  accountSid?: string;
-  authToken?: string;
-  /** create N subaccounts of the main account at start (stable SIDs derived from the parent) */
-  subaccounts?: number;
-  /** initial virtual time; default real now (or the persisted clock) */
-  now?: Date;
-  /** delay between callback retries, default 200 */
-  retryDelayMs?: number;
-  /** timeout of one callback attempt, default 15000 */
-  callbackTimeoutMs?: number;
-  /** called for every callback attempt */
-  onDelivery?: (d: Delivery) => void;
-  /** latency added to every API request from the start (like POST /emulator/faults LatencyMs) */
-  latencyMs?: number;
-  /** called for every /2010-04-01 request once answered */
-  onRequest?: (r: RequestLogEntry) => void;
-  /** largest request body accepted; larger ones are answered 413 (default 64 KiB) */
-  maxBodyBytes?: number;
-  /** entries kept in `requests` and `deliveries`, the oldest dropped first (default 1000) */
-  logEntries?: number;
-  /** bytes of each request body kept in the log (default 4096) */
-  logBodyBytes?: number;
-  /**
-   * most API requests in flight per account family (a main account and its subaccounts); more are
-   * answered 429 with error 20429 and Retry-After, as Twilio answers too many concurrent requests.
-   * Absent: no limit.
-   */
-  concurrencyLimit?: number;
-  /** the Retry-After (seconds) of those 429s, default 1; 0 lets a test retry at once */
-  concurrencyRetryAfter?: number;
-  /** host names accepted in `Host` besides loopback ones and the bound address (a tunnel, a container name) */
-  allowedHosts?: string[];
-}
-
-export interface RunningEmulator {
-  url: string;
-  accountSid: string;
-  authToken: string;
-  apiKeySid: string;
-  apiKeySecret: string;
-  subaccountSids: string[];
-  /** the last `logEntries` API requests, oldest first */
-  requests: RequestLogEntry[];
-  /** the last `logEntries` callback attempts, oldest first */
-  deliveries: Delivery[];
-  /** the store behind the API, for in-process tests and benchmarks */
-  store: Store;
-  idle(): Promise<void>;
-  close(): Promise<void>;
-}
 
 /** Starts the emulator; resolves once it listens. Throws when a state file cannot be used. */
 export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<RunningEmulator> {
@@ -103,6 +45,8 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   const authToken = opts.authToken ?? (accountSid === LOCAL_ACCOUNT_SID ? LOCAL_AUTH_TOKEN : stableHex(`${accountSid} auth token`));
   const store = new Store();
 
+  // checked before the state file is locked, so a bad option leaves nothing held
+  if (opts.evaluateEverySeconds !== undefined) checkEvaluateEvery(opts.evaluateEverySeconds);
   // ---- persistence: load the state file; changes are journaled (see durable() below) ----
   if (opts.now && !isClockInRange(opts.now.getTime())) throw new Error(`the emulator's start time must be ${CLOCK_RANGE_TEXT}`);
   const persist = opts.statePath ? await Persistence.open(opts.statePath, { lockWaitMs: opts.stateLockWaitMs, onError: opts.onStateError }) : null;
@@ -147,40 +91,37 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   }
   const isoNow = (): string => new Date(store.nowMs()).toISOString();
 
-  store.onFire = (e: FireEvent) => {
-    const params = buildCallbackParams(e.trigger, e.firedAt);
-    const method = e.trigger.callback_method === 'GET' ? 'GET' : 'POST';
-    const p = deliverCallback({
-      url: e.trigger.callback_url,
-      method,
-      params,
-      authToken: e.authToken,
-      retryDelayMs: opts.retryDelayMs ?? 200,
-      timeoutMs: opts.callbackTimeoutMs ?? 15_000,
-      onAttempt: (a) => {
-        const d: Delivery = {
-          trigger_sid: e.trigger.sid,
-          account_sid: e.trigger.account_sid,
-          url: e.trigger.callback_url,
-          method,
-          attempt: a.attempt,
-          status: a.status,
-          error: a.error,
-          idempotency_token: params.IdempotencyToken ?? '',
-          time: isoNow(),
-          params,
-        };
-        appendBounded(ctx.deliveries, d, logEntries);
-        persist?.addDelivery(d);
-        opts.onDelivery?.(d);
-      },
-    })
-      .catch(() => {})
-      .finally(() => pending.delete(p));
-    pending.add(p);
-  };
+  store.onFire = fireCallbacks({
+    retryDelayMs: opts.retryDelayMs ?? 200,
+    timeoutMs: opts.callbackTimeoutMs ?? 15_000,
+    now: isoNow,
+    track: (p) => {
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    },
+    record: (d) => {
+      appendBounded(ctx.deliveries, d, logEntries);
+      persist?.addDelivery(d);
+      opts.onDelivery?.(d);
+    },
+  });
+  store.parentTriggersCountSubaccounts = opts.parentTriggersCountSubaccounts === true;
   // state restored from disk may already be over a value in a period that began while stopped
-  store.evaluateAll();
+  store.setEvaluateEvery(opts.evaluateEverySeconds ?? null);
+  let evaluationTimer: NodeJS.Timeout | null = null;
+  /** With periodic evaluation, a timer runs the evaluations that real time brings due. */
+  function armEvaluationTimer(): void {
+    if (evaluationTimer) clearInterval(evaluationTimer);
+    evaluationTimer = null;
+    const every = store.evaluateEverySeconds;
+    if (every === null || closing) return;
+    evaluationTimer = setInterval(() => {
+      // a firing is a change: make it durable without waiting for the next request
+      if (store.runDueEvaluations() > 0) persist?.commit().catch(() => undefined);
+    }, Math.min(every * 1000, 1000));
+    evaluationTimer.unref();
+  }
+  ctx.settingsChanged = armEvaluationTimer;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -294,6 +235,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     }
   }
 
+  let closing: Promise<void> | null = null;
   const served = servedHosts(opts.host ?? '127.0.0.1', opts.allowedHosts);
   let port = 0;
   const server = createServer((req, res) => {
@@ -314,6 +256,7 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
   });
   const addr = server.address() as AddressInfo;
   port = addr.port;
+  armEvaluationTimer();
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
 
   async function idle(): Promise<void> {
@@ -334,9 +277,9 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     }
   }
 
-  let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
     closing ??= (async () => {
+      if (evaluationTimer) clearInterval(evaluationTimer);
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 1000);
