@@ -1,4 +1,5 @@
 // Issue 11, first use, in a real terminal (tmux): the wizard checks the target before asking (11.1),
+// so notes come before the prompts (11.2),
 // its equivalent command keeps the flags that chose the target (11.3), it warns about a threshold
 // already reached (11.4) and offers the most used categories first (11.7); delete names what it
 // would delete (11.9).
@@ -71,6 +72,9 @@ describe('the create wizard with --local', { skip: !have('tmux') && 'tmux is not
     try {
       const first = await t.waitScreen('Usage category');
       await t.waitScreen(/❯ totalprice/);
+      // 11.2: the "using the local emulator" note comes before the first prompt, not inside one
+      const note = first.indexOf('using the local emulator');
+      assert.ok(note !== -1 && note < first.indexOf('Usage category'), first);
       const list = t.screen().split('\n');
       const shown = list.filter((l) => /^[❯ ] [a-z0-9-]+ {2,}/.test(l)).map((l) => l.slice(2).split(/\s+/)[0]);
       assert.deepEqual(shown.slice(0, 4), ['totalprice', 'sms', 'calls', 'mms'], first);
@@ -98,6 +102,8 @@ describe('the create wizard with --local', { skip: !have('tmux') && 'tmux is not
       const exit = await t.waitFile(exitFile);
       const screen = t.screen();
       assert.equal(exit.trim(), 'EXIT=0', screen);
+      assert.equal(screen.match(/using the local emulator/g)?.length, 1, screen);
+      assert.equal(screen.match(/Trigger by/g)?.length, 1, `no stale prompt line:\n${screen}`);
       const line = /^equivalent command: (utrig .*)$/m.exec(screen)?.[1];
       assert.equal(line, `utrig --local create --category sms --value 5 --callback-url ${HOOK}`);
       // pasted where no credentials exist, it still acts on the local emulator, not a real account
