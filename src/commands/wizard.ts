@@ -1,3 +1,5 @@
+// The create, update and delete wizards. One file past 300 lines: they share the prompt plumbing (Escape,
+// validators, the summary style); the category search and the target/threshold checks live beside it.
 import { emitKeypressEvents } from 'node:readline';
 import type { UsageTrigger } from '../api/types.js';
 import type { Deps } from '../deps.js';
