@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import type { ApiClient } from '../api/client.js';
-import { wantsLocal, type CommandContext, type Deps } from '../deps.js';
+import type { CommandContext } from '../deps.js';
+import { emulatorClient } from './emulator-target.js';
 import type { IO } from '../io.js';
-import { ApiError, AuthError, NetworkError, UsageError } from '../errors.js';
+import { ApiError, NetworkError, UsageError } from '../errors.js';
 import { chooseFormat, parseFields } from '../output/format.js';
 import { examples } from '../output/help.js';
 import { renderList } from '../output/render.js';
@@ -207,19 +207,6 @@ export async function getDeliveries(baseUrl: string): Promise<unknown[]> {
 }
 
 type Raw = Record<string, unknown>;
-
-/**
- * The base URL of the emulator a control subcommand talks to: the embedded one (--local) or
- * UTRIG_API_URL. Without either it would go to Twilio, which has no /emulator routes.
- */
-async function emulatorClient(deps: Deps): Promise<ApiClient> {
-  if (!wantsLocal(deps.globals, deps.env) && !deps.env.UTRIG_API_URL) {
-    throw new AuthError('no emulator configured: these commands talk to utrig\'s emulator, not to Twilio', {
-      hint: 'use --local, or paste the export lines that `utrig emulator` prints',
-    });
-  }
-  return deps.client();
-}
 
 /** Declares `utrig emulator` and its control subcommands usage, clock and deliveries. */
 export function declareEmulator(program: Command, { run: r, withDeps }: CommandContext): void {
