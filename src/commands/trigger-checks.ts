@@ -62,7 +62,7 @@ function periodOf(recurring: string | undefined): Period {
     case 'monthly':
       return { route: 'ThisMonth', words: 'this month' };
     case 'yearly':
-      // one record per year since the account began: the last one is this year's
+      // one record per year since the account began: the latest is this year's
       return { route: 'Yearly', words: 'this year', last: true };
     default:
       return { route: 'AllTime', words: 'so far' };
@@ -99,7 +99,8 @@ export async function periodUsage(client: ApiClient, t: ThresholdInput): Promise
     page = (await client.send('GET', `${base}.json?${q}`)) as typeof page;
   }
   const records = (page.usage_records ?? []).filter((r) => r.category === undefined || r.category === t.category);
-  const rec = p.last ? records[records.length - 1] : records[0];
+  // Yearly lists every year: take the latest start_date, whatever order the page is in
+  const rec = p.last ? records.reduce<Record<string, unknown> | undefined>((a, r) => (a === undefined || String(r.start_date) > String(a.start_date) ? r : a), undefined) : records[0];
   const v = rec?.[by];
   if (typeof v !== 'string' && typeof v !== 'number') return undefined;
   return { value: String(v), words: p.words };
