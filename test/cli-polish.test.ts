@@ -184,6 +184,12 @@ describe('emulator commands (11.11)', () => {
     }
   });
 
+  it('UTRIG_API_URL alone: the hint is the export lines, not utrig login', async () => {
+    const res = await runCli(['emulator', 'deliveries'], { env: { UTRIG_CONFIG_DIR: tempConfigDir(), UTRIG_API_URL: 'http://127.0.0.1:9' } });
+    assertExit(res, 3);
+    assert.match(res.stderr, /^paste all the export lines that `utrig emulator` prints/m);
+  });
+
   it('emulator --help lists --account-sid and --auth-token with its rules', async () => {
     const res = await runCli(['emulator', '--help'], { env: { UTRIG_CONFIG_DIR: tempConfigDir() } });
     assertExit(res, 0);

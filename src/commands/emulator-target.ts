@@ -12,5 +12,13 @@ export async function emulatorClient(deps: Deps): Promise<ApiClient> {
       hint: 'use --local, or paste the export lines that `utrig emulator` prints',
     });
   }
-  return deps.client();
+  try {
+    return await deps.client();
+  } catch (err) {
+    // UTRIG_API_URL without the other export lines: the account is unknown, and `utrig login` is not the fix
+    if (err instanceof AuthError && !wantsLocal(deps.globals, deps.env)) {
+      throw new AuthError(err.message, { cause: err, hint: 'paste all the export lines that `utrig emulator` prints (they set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN too), or use --local' });
+    }
+    throw err;
+  }
 }
