@@ -66,13 +66,13 @@ _utrig() {
     'update') words='--callback-url --callback-method --friendly-name --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'delete') words='-y --yes --category --recurring --trigger-by --friendly-name --allow-unknown-category --dry-run --all-subaccounts --include-parent --accounts --accounts-file --account-name --account-status --concurrency --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'categories') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
-    'login') words='--auth-token-stdin --api-key --api-secret-stdin --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
+    'login') words='--account-sid --auth-token-stdin --api-key --api-secret-stdin --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'logout') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'profiles') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'profiles list') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'profiles use') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'profiles remove') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
-    'emulator') words='--port --host --state --auth-token --subaccounts --latency --concurrency-limit --evaluate-every --parent-triggers-count-subaccounts --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
+    'emulator') words='--port --host --state --account-sid --auth-token --subaccounts --latency --concurrency-limit --evaluate-every --parent-triggers-count-subaccounts --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'emulator usage') words='--category --count --usage --price --allow-unknown-category --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'emulator clock') words='--now --advance --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'emulator deliveries') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;

@@ -5,6 +5,7 @@ import { buildDeps, parseGlobals, type CommandContext, type Run, type WithDeps }
 import { EXIT, UtrigError } from './errors.js';
 import { systemIO, type IO } from './io.js';
 import { examples } from './output/help.js';
+import { styleHelp } from './output/help-style.js';
 import { Messages } from './output/messages.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -90,6 +91,7 @@ export async function buildProgram(r: Run, argv?: string[]): Promise<Command> {
   const ctx: CommandContext = { run: r, withDeps, wholeTree: () => buildProgram({ io: r.io, env: r.env }) };
   const declares = await Promise.all((argv === undefined ? COMMANDS : commandsFor(program, argv)).map((c) => c.load()));
   for (const declare of declares) declare(program, ctx);
+  styleHelp(program);
   return program;
 }
 

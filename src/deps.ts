@@ -152,7 +152,8 @@ async function resolve(deps: Deps): Promise<Resolved> {
     };
   }
   const baseUrl = resolveBaseUrl(env);
-  if (!g.profile) {
+  // a profile named by --profile or UTRIG_PROFILE wins over TWILIO_* variables, and must exist
+  if (!g.profile && !env.UTRIG_PROFILE) {
     const fromEnv = envCredentials(env);
     if (fromEnv) return { baseUrl, credentials: { ...fromEnv, accountSid: subaccount(g, fromEnv.accountSid) }, source: 'environment' };
   }

@@ -39,10 +39,26 @@ export const CATEGORY_SYNTAX = /^[a-z0-9][a-z0-9-]*$/;
 export function checkCategory(v: string, allowUnknown = false): Checked<{ category: string; known: boolean }> {
   if (CATEGORY_SET.has(v)) return ok({ category: v, known: true });
   if (!CATEGORY_SYNTAX.test(v)) {
-    return no(`${quote(v)} is not a usage category: categories are lower-case words joined by hyphens, such as sms or calls-outbound`);
+    const near = normalizeCategory(v);
+    const dym = CATEGORY_SET.has(near) ? `: did you mean ${near}?` : ', such as sms or calls-outbound';
+    return no(`${quote(v)} is not a usage category: categories are lower-case words joined by hyphens${dym}`);
   }
   if (allowUnknown) return ok({ category: v, known: false });
   return no(`${quote(v)} is not a usage category utrig knows`);
+}
+
+/**
+ * How a person may have meant a category: lower case, with spaces, underscores and dots read as
+ * the hyphens that join words ("SMS Outbound", "sms_outbound" -> "sms-outbound"). Only used to
+ * suggest; the rule itself never accepts the un-normalised form, so nothing else is sent.
+ */
+export function normalizeCategory(v: string): string {
+  return v
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_.]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 // ---- TriggerValue ----

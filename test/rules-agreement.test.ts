@@ -77,6 +77,9 @@ const CASES: [Rule, string, boolean][] = [
   ['by', '', false],
   ['category', 'calls-outbound', true],
   ['category', 'SMS', false],
+  // refused, not repaired: the suggestion (did you mean sms-outbound?) is only a message
+  ['category', 'sms_outbound', false],
+  ['category', 'sms outbound', false],
   ['category', ' sms', false],
   ['category', 'smss', false],
   ['pageSize', '1000', true],

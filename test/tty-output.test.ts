@@ -50,7 +50,9 @@ describe('on a terminal', { skip: !have('tmux') && 'tmux is not installed' }, ()
     const exitFile = join(tempConfigDir(), 'exit');
     const t = utrigOnTerminal(h.env, `delete ${sid}`, exitFile);
     try {
-      await t.waitScreen(`Delete ${sid}?`);
+      // the confirmation names the trigger: SID, category, threshold, name
+      const s = await t.waitScreen('Delete this usage trigger?');
+      assert.match(s, new RegExp(`${sid}  sms usage ≥ 40  "tty"`));
       t.type('n');
       t.keys('Enter');
       assert.equal((await t.waitFile(exitFile)).trim(), 'EXIT=130', t.screen());

@@ -195,11 +195,42 @@ describe('update and delete wizards in a terminal', { skip: !have('tmux') && 'tm
       t.keys('C-u');
       t.type('new name');
       t.keys('Enter');
+      // a summary of what changes, then a confirmation, as create has
+      const s = await t.waitScreen('Update this usage trigger?');
+      assert.match(s, /name +old → new name/);
+      assert.doesNotMatch(s, /callback +https/, 'unchanged fields are not listed');
+      t.keys('Enter');
       const exit = await t.waitFile(exitFile);
       assert.equal(exit.trim(), 'EXIT=0', t.screen());
       const posts = h.emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/${sid}.json`));
       assert.equal(posts.length, 1);
       assert.deepEqual(posts[0]!.form, { FriendlyName: 'new name' });
+    } finally {
+      t.kill();
+    }
+  });
+
+  it('declining the update confirmation exits 130 and sends nothing', async () => {
+    const n = h.emu.requests.filter((r) => r.method === 'POST').length;
+    const exitFile = join(tempConfigDir(), 'exit');
+    const t = utrigOnTerminal(h.env, `update ${sid}`, exitFile);
+    try {
+      await t.waitScreen('Callback URL');
+      t.keys('C-u');
+      t.type('https://example.com/v2');
+      t.keys('Enter');
+      await t.waitScreen('Callback method');
+      t.keys('Enter');
+      await t.waitScreen('Friendly name');
+      t.keys('Enter');
+      const s = await t.waitScreen('Update this usage trigger?');
+      assert.match(s, /callback +https:\/\/example\.com\/usage-hook → https:\/\/example\.com\/v2/);
+      t.type('n');
+      t.keys('Enter');
+      const exit = await t.waitFile(exitFile);
+      assert.equal(exit.trim(), 'EXIT=130', t.screen());
+      assert.match(t.screen(), /not updated: nothing was sent/);
+      assert.equal(h.emu.requests.filter((r) => r.method === 'POST').length, n);
     } finally {
       t.kill();
     }
@@ -215,7 +246,8 @@ describe('update and delete wizards in a terminal', { skip: !have('tmux') && 'tm
       // The list is in creation order: the first is sid. Select it and accept, then confirm.
       t.type(' ');
       t.keys('Enter');
-      await t.waitScreen(`Delete ${sid}?`);
+      const s = await t.waitScreen('Delete this usage trigger?');
+      assert.match(s, new RegExp(`${sid}  calls usage ≥ 100  "new name"`));
       t.type('y');
       t.keys('Enter');
       const exit = await t.waitFile(exitFile);

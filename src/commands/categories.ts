@@ -16,10 +16,21 @@ export function parseCategoriesOptions(args: string[]): CategoriesOptions {
   return { words: args.join(' ').toLowerCase().split(/\s+/).filter(Boolean) };
 }
 
-/** True when every word occurs in the category or its group label. */
+/** True when word occurs in hay at the start of a segment: at the start, or after a hyphen or space. */
+function atSegmentStart(hay: string, word: string): boolean {
+  for (let i = hay.indexOf(word); i !== -1; i = hay.indexOf(word, i + 1)) {
+    if (i === 0 || hay[i - 1] === '-' || hay[i - 1] === ' ') return true;
+  }
+  return false;
+}
+
+/**
+ * True when every word starts a segment of the category or a word of its group label: "sms out"
+ * matches sms-outbound, not wireless-sms-centralandsouthamerica ("out" inside "south").
+ */
 export function matchesCategory(category: string, words: string[]): boolean {
   const hay = `${category} ${categoryGroup(category).toLowerCase()}`;
-  return words.every((w) => hay.includes(w));
+  return words.every((w) => atSegmentStart(hay, w));
 }
 
 /** The known categories matching the filter, with their group. */
@@ -32,7 +43,7 @@ export function declareCategories(program: Command, { withDeps }: CommandContext
   program
     .command('categories')
     .summary('list the usage categories utrig knows')
-    .description('List the usage categories utrig knows (646), filtered by words: "sms out" keeps categories containing both.')
+    .description('List the usage categories utrig knows (646), filtered by words: "sms out" keeps the categories where both words start a hyphen-separated part (sms-outbound, not …-southamerica).')
     .argument('[words...]', 'filter words')
     .addHelpText('after', examples('utrig categories sms out', 'utrig categories --json | jq -r ".[].category"'))
     .action(

@@ -7,6 +7,7 @@ import { addSelectionFlags, checkNoFleetOnlyFlags, parseSelectionOptions, wantsF
 import { examples } from '../output/help.js';
 import { parseMicros } from '../rules.js';
 import { showTrigger } from '../output/show-trigger.js';
+import { createdThresholdWarning, interactiveNeedsTerminal, withTargetFlags } from './trigger-checks.js';
 import {
   parseCallbackMethod,
   parseCallbackUrl,
@@ -210,7 +211,7 @@ export function declareCreate(program: Command, ctx: CommandContext): void {
     .option('--callback-url <url>', 'http(s) URL Twilio calls when the trigger fires')
     .addOption(new Option('--callback-method <method>', 'HTTP method of the callback {GET|POST} (default: POST)'))
     .addOption(new Option('--trigger-by <field>', 'usage record field to watch {count|usage|price} (default: usage)'))
-    .addOption(new Option('--recurring <period>', 'fire at most once per {daily|monthly|yearly|alltime} period (default: once ever)'))
+    .addOption(new Option('--recurring <period>', 'fire at most once per {daily|monthly|yearly|alltime} period (default: once ever; alltime never resets either)'))
     .option('--friendly-name <name>', 'description, up to 64 characters')
     .option('--allow-unknown-category', 'send a category newer than utrig knows (warns)')
     .option('-i, --interactive', 'ask for every value, starting from the flags given')
@@ -233,8 +234,10 @@ export function declareCreate(program: Command, ctx: CommandContext): void {
         if (raw.dryRun === true) throw new UsageError('--dry-run works with the fleet flags only');
         let o = parseCreateOptions(raw);
         const missing = missingCreateFlags(o);
+        let asked = false;
         if (o.interactive || missing.length > 0) {
           if (!deps.canPrompt) {
+            if (o.interactive) throw interactiveNeedsTerminal(deps);
             if (missing.length > 0) {
               throw new UsageError(
                 `missing required flag${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (no prompt: ${deps.globals.input ? 'not a terminal' : '--no-input'})`,
@@ -244,12 +247,15 @@ export function declareCreate(program: Command, ctx: CommandContext): void {
           } else {
             const { runCreateWizard } = await import('./wizard.js');
             o = await runCreateWizard(deps, o);
-            deps.io.stderr.write(`equivalent command: ${equivalentCommand(o)}\n`);
+            deps.io.stderr.write(`equivalent command: ${withTargetFlags(equivalentCommand(o), deps)}\n`);
+            asked = true;
           }
         }
         if (o.unknownCategory) deps.messages.warn(`"${o.category}" is not a category utrig knows; sending it as given`);
         const t = await run(deps, o);
         deps.messages.success(`Created usage trigger ${t.sid} (${t.usage_category} ${t.trigger_by} reaches ${t.trigger_value})`);
+        const fires = asked ? undefined : createdThresholdWarning(t); // the wizard warned before asking
+        if (fires) deps.messages.warn(fires);
         await showTrigger(deps, t);
       }),
     );

@@ -187,11 +187,8 @@ export function declareDelete(program: Command, ctx: CommandContext): void {
           if (!deps.canPrompt) {
             throw new UsageError('refusing to delete without confirmation: pass --yes (no terminal to ask)');
           }
-          const { ask, loadPrompts, promptContext } = await import('../prompt.js');
-          const { confirm } = await loadPrompts();
-          const what = o.sids.length === 1 ? o.sids[0]! : `${o.sids.length} usage triggers`;
-          const yes = await ask(confirm({ message: `Delete ${what}?`, default: false }, promptContext(deps.io)));
-          if (!yes) throw new CancelledError('not deleted');
+          const { confirmDelete } = await import('./delete-confirm.js');
+          if (!(await confirmDelete(deps, o.sids))) throw new CancelledError('not deleted');
         }
         const results = await run(deps, o);
         let last: UtrigError | undefined;

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import type { CommandContext } from '../deps.js';
+import { emulatorClient } from './emulator-target.js';
 import type { IO } from '../io.js';
 import { ApiError, NetworkError, UsageError } from '../errors.js';
 import { chooseFormat, parseFields } from '../output/format.js';
@@ -55,7 +56,7 @@ export function parseEmulatorOptions(raw: Record<string, unknown>): EmulatorComm
   }
   const authToken = str(raw.authToken);
   if (authToken !== undefined) {
-    if (!/^\S{8,}$/.test(authToken)) throw new UsageError('--auth-token must be at least 8 characters without spaces');
+    if (!/^\S{8,}$/.test(authToken)) throw new UsageError('--auth-token must be at least 8 characters without spaces; letters and digits only is safest (twilio-go refuses others)');
     opts.authToken = authToken;
   }
   const subaccounts = intFlag('--subaccounts', raw.subaccounts, 0, 10_000);
@@ -123,6 +124,8 @@ export async function runEmulatorForeground(io: IO, opts: EmulatorCommandOptions
     io.stderr.write('paste into another shell:\n');
     // these are the emulator's own test credentials, never real ones, so printing them is safe
     io.stdout.write(`export UTRIG_API_URL=${em.url}\nexport TWILIO_ACCOUNT_SID=${em.accountSid}\nexport TWILIO_AUTH_TOKEN=${em.authToken}\n`);
+    // the API key the emulator created, commented out: the lines above stay the ones that take effect
+    io.stdout.write(`# or authenticate with the emulator's API key:\n# export TWILIO_API_KEY=${em.apiKeySid}\n# export TWILIO_API_SECRET=${em.apiKeySecret}\n`);
     if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   } finally {
     await em.close();
@@ -223,7 +226,11 @@ export function declareEmulator(program: Command, { run: r, withDeps }: CommandC
     .option('--port <port>', 'port to listen on (0 picks a free one)', '4010')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--state <file>', 'keep state in this JSON file across restarts')
-    .option('--auth-token <token>', 'auth token of the emulated account (a test credential)')
+    .option('--account-sid <AC…>', 'SID of the emulated account (default: a fixed test SID)')
+    .option(
+      '--auth-token <token>',
+      'auth token of the emulated account, a test credential: at least 8 characters; use letters and digits only (twilio-go refuses others). Default: 32 hex digits',
+    )
     .option('--subaccounts <n>', 'create N subaccounts at start')
     .option('--latency <ms>', 'add this much latency to every API answer')
     .option('--concurrency-limit <n>', 'answer 429 (error 20429, Retry-After) past N requests in flight per account and its subaccounts')
@@ -252,7 +259,7 @@ export function declareEmulator(program: Command, { run: r, withDeps }: CommandC
         const num = (flag: string, v: unknown) => (typeof v === 'string' ? parseUsageAmount(flag, v) : undefined);
         const fields = { count: num('--count', raw.count), usage: num('--usage', raw.usage), price: num('--price', raw.price) };
         if (!fields.count && !fields.usage && !fields.price) throw new UsageError('give at least one of --count, --usage, --price');
-        const client = await deps.client();
+        const client = await emulatorClient(deps);
         const res = await postUsage(client.baseUrl, { accountSid: client.accountSid, category, ...stripUndefined(fields) });
         deps.io.stdout.write(JSON.stringify(res, null, 2) + '\n');
       }),
@@ -270,7 +277,7 @@ export function declareEmulator(program: Command, { run: r, withDeps }: CommandC
         if ((now === undefined) === (advance === undefined)) throw new UsageError('give exactly one of --now <iso> or --advance <seconds>');
         if (now !== undefined && !Number.isFinite(Date.parse(now))) throw new UsageError(`--now "${now}" is not an ISO 8601 time such as 2026-12-01T00:00:00Z`);
         if (advance !== undefined && !/^\d+(\.\d+)?$/.test(advance)) throw new UsageError(`--advance "${advance}" must be a number of seconds`);
-        const client = await deps.client();
+        const client = await emulatorClient(deps);
         const res = await setClock(client.baseUrl, stripUndefined({ now, advance }));
         deps.io.stdout.write(JSON.stringify(res, null, 2) + '\n');
       }),
@@ -281,7 +288,7 @@ export function declareEmulator(program: Command, { run: r, withDeps }: CommandC
     .addHelpText('after', examples('utrig --local emulator deliveries', 'utrig emulator deliveries --json | jq ".[] | select(.status >= 500)"'))
     .action(
       withDeps(async (deps) => {
-        const client = await deps.client();
+        const client = await emulatorClient(deps);
         const rows = (await getDeliveries(client.baseUrl)) as Raw[];
         const fields = ['time', 'trigger_sid', 'attempt', 'method', 'url', 'status', 'error', 'idempotency_token'];
         const n = await renderList(rows, {

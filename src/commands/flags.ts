@@ -11,6 +11,7 @@ import {
   checkTriggerValue,
   checkUsageAmount,
   CATEGORY_SYNTAX,
+  normalizeCategory,
   quote,
   type CallbackMethod,
   type Checked,
@@ -62,7 +63,12 @@ export function suggestCategories(input: string): string[] {
 export function parseCategory(flag: string, v: string, allowUnknown: boolean): { category: string; known: boolean } {
   const c = checkCategory(v, allowUnknown);
   if (c.ok) return c.value;
-  if (!CATEGORY_SYNTAX.test(v)) throw new UsageError(`${flag} ${c.reason}; see \`utrig categories\``);
+  if (!CATEGORY_SYNTAX.test(v)) {
+    // "SMS_outbund": the rule suggests only an exact normalised hit; a near one is found here
+    const near = /did you mean/.test(c.reason) ? [] : suggestCategories(normalizeCategory(v));
+    const dym = near.length > 0 ? `; did you mean ${near.join(', ')}?` : '';
+    throw new UsageError(`${flag} ${c.reason}${dym}; see \`utrig categories\``);
+  }
   const near = suggestCategories(v);
   const dym = near.length > 0 ? `; did you mean ${near.join(', ')}?` : '';
   throw new UsageError(

@@ -60,17 +60,23 @@ export function buildQuery(o: ListOptions): URLSearchParams {
   return q;
 }
 
-/** Streams triggers page by page, stopping after --limit. */
-export async function* run(deps: Deps, o: ListOptions): AsyncGenerator<UsageTrigger> {
+/** Streams triggers page by page, stopping after --limit; `cut.more` tells whether --limit left some out. */
+export async function* run(deps: Deps, o: ListOptions, cut: { more: boolean } = { more: false }): AsyncGenerator<UsageTrigger> {
   const client = await deps.client();
   let n = 0;
   for await (const page of client.listTriggerPages(buildQuery(o))) {
     for (const t of page.usage_triggers ?? []) {
-      if (o.limit !== undefined && n >= o.limit) return;
+      if (o.limit !== undefined && n >= o.limit) {
+        cut.more = true;
+        return;
+      }
       n++;
       yield t;
     }
-    if (o.limit !== undefined && n >= o.limit) return;
+    if (o.limit !== undefined && n >= o.limit) {
+      cut.more = typeof page.next_page_uri === 'string' && page.next_page_uri !== '';
+      return;
+    }
   }
 }
 
@@ -155,8 +161,10 @@ export function declareList(program: Command, ctx: CommandContext): void {
           return;
         }
         checkNoFleetOnlyFlags(raw);
-        const n = await renderList(run(deps, o), render);
+        const cut = { more: false };
+        const n = await renderList(run(deps, o, cut), render);
         if (n === 0) deps.messages.note('no usage triggers found');
+        if (cut.more) deps.messages.note(`showing the first ${n}: more usage triggers exist (raise --limit, or leave it out to list all)`);
       }),
     );
 }

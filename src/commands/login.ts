@@ -141,6 +141,7 @@ export function declareLogin(program: Command, { withDeps }: CommandContext): vo
     .command('login')
     .summary('store credentials in a profile')
     .description('Verify credentials with Twilio and store them in a profile (default "default"). Secrets are read from a masked prompt or stdin, never a flag.')
+    .option('--account-sid <AC…>', 'the account to log in to (asked on a terminal; needed with --auth-token-stdin or --api-secret-stdin)')
     .option('--auth-token-stdin', 'read the auth token from standard input')
     .option('--api-key <SK…>', 'log in with an API key instead of the auth token')
     .option('--api-secret-stdin', 'read the API key secret from standard input')

@@ -8,6 +8,9 @@ export function declareLogout(program: Command, { withDeps }: CommandContext): v
   program
     .command('logout')
     .summary('remove a stored profile and its secret')
+    .description(
+      'Remove a stored profile and its secret from the config directory: the one named by --profile, else UTRIG_PROFILE, else the active one.\nNothing is sent to Twilio; the credentials stay valid there (rotate the token in the console to revoke them).',
+    )
     .addHelpText('after', examples('utrig logout', 'utrig logout --profile ci'))
     .action(
       withDeps(async (deps) => {

@@ -59,6 +59,9 @@ export function declareProfiles(program: Command, { withDeps }: CommandContext):
   const profiles = program
     .command('profiles')
     .summary('list, choose and remove stored profiles')
+    .description(
+      'List, choose and remove the profiles `utrig login` stored (secrets are never shown). Without a subcommand, lists them.\nA command uses --profile, else UTRIG_PROFILE, else TWILIO_* variables, else the active profile; "local" is the built-in emulator.',
+    )
     .addHelpText('after', examples('utrig profiles list', 'utrig profiles use ci', 'utrig profiles remove old'));
   profiles
     .command('list', { isDefault: true })

@@ -1,12 +1,13 @@
+// The create, update and delete wizards. One file past 300 lines: they share the prompt plumbing (Escape,
+// validators, the summary style); the category search and the target/threshold checks live beside it.
 import { emitKeypressEvents } from 'node:readline';
 import type { UsageTrigger } from '../api/types.js';
-import { CATEGORIES } from '../categories.js';
-import { categoryGroup } from '../category-groups.js';
 import type { Deps } from '../deps.js';
 import { CancelledError, UsageError } from '../errors.js';
+import { escapeControls } from '../output/escape.js';
 import { stderrChalk } from '../output/messages.js';
 import { ask, loadPrompts, promptContext, type Prompts } from '../prompt.js';
-import { matchesCategory } from './categories.js';
+import { categoryChoice, searchCategories } from './category-search.js';
 import type { CreateOptions } from './create.js';
 import {
   FRIENDLY_NAME_MAX,
@@ -17,6 +18,7 @@ import {
   RECURRING,
   TRIGGER_BY,
 } from './flags.js';
+import { checkTargetReady, lookupThresholdWarning } from './trigger-checks.js';
 import type { UpdateOptions } from './update.js';
 
 type Ctx = ReturnType<typeof promptContext> & { signal: AbortSignal };
@@ -56,25 +58,6 @@ function validator(check: (v: string) => unknown): (v: string) => true | string 
   };
 }
 
-/**
- * The categories matching a search term, best first: exact, then prefix, then the rest in list order.
- * Words separated by spaces must all match; "sms-outb" matches as typed or as the words "sms outb".
- */
-export function searchCategories(term: string | undefined, first?: string): string[] {
-  const t = (term ?? '').trim().toLowerCase();
-  if (t === '') return first && CATEGORIES.includes(first) ? [first, ...CATEGORIES.filter((c) => c !== first)] : [...CATEGORIES];
-  const words = t.split(/\s+/);
-  const split = t.split(/[\s-]+/).filter(Boolean);
-  const hits = CATEGORIES.filter((c) => matchesCategory(c, words) || matchesCategory(c, split));
-  const rank = (c: string) => (c === t ? 0 : c.startsWith(t) || c.startsWith(words[0]!) ? 1 : 2);
-  return hits.map((c, i) => ({ c, i, r: rank(c) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.c);
-}
-
-/** A search choice: the category padded, then its short group label ("sms-outbound  SMS"). */
-export function categoryChoice(c: string, width: number): { value: string; name: string; short: string } {
-  return { value: c, name: `${c.padEnd(width)}  ${categoryGroup(c)}`, short: c };
-}
-
 /** The current count/usage/price of a category, or undefined when the API cannot tell quickly. */
 async function currentUsage(deps: Deps, category: string): Promise<Record<string, unknown> | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -94,8 +77,16 @@ function recordValue(rec: Record<string, unknown> | undefined, by: string): stri
   return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }
 
+/** Recurring as the summaries show it; alltime is Twilio's name for a trigger that never resets, like once. */
+export function recurringText(r: string | undefined): string {
+  if (r === undefined || r === '') return 'once';
+  return r === 'alltime' ? 'alltime (never resets, as once)' : r;
+}
+
 /** Asks for what create is missing, starting from the flags given; with --interactive asks for every field. */
 export async function runCreateWizard(deps: Deps, given: CreateOptions): Promise<CreateOptions> {
+  // no question is worth asking when the answers cannot be sent: fail now, saying how to log in
+  await checkTargetReady(deps);
   const p: Prompts = await loadPrompts();
   const all = given.interactive;
   const o: CreateOptions = { ...given };
@@ -165,7 +156,7 @@ export async function runCreateWizard(deps: Deps, given: CreateOptions): Promise
       { value: 'monthly', name: 'monthly' },
       { value: 'yearly', name: 'yearly' },
     ];
-    if (o.recurring === 'alltime') choices.push({ value: 'alltime', name: 'alltime' });
+    if (o.recurring === 'alltime') choices.push({ value: 'alltime', name: recurringText('alltime') });
     const rec = await prompt(deps, (ctx) => p.select<string>({ message: 'Recurring', default: o.recurring ?? 'once', choices }, ctx));
     if (rec === 'once') delete o.recurring;
     else o.recurring = rec as (typeof RECURRING)[number];
@@ -221,12 +212,16 @@ export async function runCreateWizard(deps: Deps, given: CreateOptions): Promise
     ['category', category],
     ['trigger by', by],
     ['value', o.value],
-    ['recurring', o.recurring ?? 'once'],
+    ['recurring', recurringText(o.recurring)],
     ['callback', `${o.callbackMethod ?? 'POST'} ${o.callbackUrl}`],
     ['name', o.friendlyName ?? c.dim('(none)')],
   ];
   deps.io.stderr.write(`\n${rows.map(([k, v]) => `  ${c.dim(k.padEnd(11))}${v}`).join('\n')}\n\n`);
-  const yes = await prompt(deps, (ctx) => p.confirm({ message: 'Create this usage trigger?', default: true }, ctx));
+  const fires = await lookupThresholdWarning(deps, { category, value: o.value, triggerBy: by, recurring: o.recurring });
+  if (fires) deps.messages.warn(fires);
+  const yes = await prompt(deps, (ctx) =>
+    p.confirm({ message: fires ? 'Create it anyway?' : 'Create this usage trigger?', default: fires === undefined }, ctx),
+  );
   if (!yes) throw new CancelledError('not created: nothing was sent');
   return { ...o, interactive: given.interactive };
 }
@@ -276,6 +271,17 @@ export async function runUpdateWizard(deps: Deps, given: UpdateOptions): Promise
   if (o.callbackUrl === undefined && o.callbackMethod === undefined && o.friendlyName === undefined) {
     throw new UsageError('nothing to update: every field kept its current value');
   }
+  const c = stderrChalk(deps.io);
+  const rows: [string, string, string | undefined][] = [
+    ['callback', t.callback_url, o.callbackUrl],
+    ['method', current, o.callbackMethod],
+    ['name', t.friendly_name ?? '', o.friendlyName],
+  ];
+  const shown = (v: string) => (v === '' ? c.dim('(none)') : escapeControls(v));
+  const lines = rows.filter(([, , to]) => to !== undefined).map(([k, from, to]) => `  ${c.dim(k.padEnd(9))}${shown(from)} → ${shown(to!)}`);
+  deps.io.stderr.write(`\n  ${t.sid} (${escapeControls(t.usage_category)})\n${lines.join('\n')}\n\n`);
+  const yes = await prompt(deps, (ctx) => p.confirm({ message: 'Update this usage trigger?', default: true }, ctx));
+  if (!yes) throw new CancelledError('not updated: nothing was sent');
   return o;
 }
 
