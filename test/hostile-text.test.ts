@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
-import type { IO } from '../src/io.js';
 import { escapeControls } from '../src/output/escape.js';
-import { renderList } from '../src/output/render.js';
-import { TRIGGER_COLUMNS, TRIGGER_CSV_FIELDS } from '../src/output/triggers.js';
 import { assertExit, runCli, tempConfigDir } from './helpers.js';
 
 // An OSC window title, clear screen + cursor home, a CR/LF that would forge a table row,
@@ -128,20 +124,4 @@ test('a hostile API error message and more_info reach stderr escaped, on exactly
   assertExit(missing, 4);
   assert.doesNotMatch(missing.stderr, RAW_CONTROLS, missing.stderr);
   assert.doesNotMatch(missing.stderr, /^error: forged line/m);
-});
-
-test('the table renderer draws a 300,000-row page without overflowing the stack', async () => {
-  const stdout = new PassThrough();
-  let bytes = 0;
-  let last = '';
-  stdout.on('data', (d: Buffer) => {
-    bytes += d.length;
-    last = d.toString().slice(-200);
-  });
-  const io: IO = { stdout, stderr: new PassThrough(), stdin: new PassThrough(), stdinIsTTY: false, stdoutIsTTY: true, stderrIsTTY: false, colorLevel: 0, columns: 80, env: {} };
-  const rows = Array.from({ length: 300_000 }, (_, i) => ({ sid: 'UT' + String(i).padStart(32, '0'), usage_category: 'sms', trigger_by: 'usage', trigger_value: '100', current_value: '57', friendly_name: `n${i}` }));
-  const n = await renderList(rows, { io, format: 'table', csvFields: TRIGGER_CSV_FIELDS, columns: TRIGGER_COLUMNS });
-  assert.equal(n, 300_000);
-  assert.ok(bytes > 300_000 * 60, `only ${bytes} bytes`);
-  assert.match(last, /UT00000000000000000000000000299999 .* n299999\n$/);
 });
