@@ -330,7 +330,7 @@ export function describeStart(url: string, source: string | undefined, o: Listen
   let line = `listening on ${url} (${how})`;
   if (o.publicUrl) line += `\nsigned URLs start with ${o.publicUrl.replace(/\/+$/, '')} (--public-url)`;
   if (o.forwardTo) line += `\nforwarding each verified callback to ${o.forwardTo}`;
-  if (o.count !== undefined) line += `\nstopping after ${o.count} callback${o.count === 1 ? '' : 's'}`;
+  if (o.count !== undefined) line += `\nstopping after ${o.count} accepted callback${o.count === 1 ? '' : 's'}`;
   else line += '\npress Ctrl-C to stop';
   return line;
 }
