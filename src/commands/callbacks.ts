@@ -43,6 +43,7 @@ export function declareCallbackCommands(program: Command, r: Run, withDeps: With
         // -o/--json pick JSON lines on a terminal too; -o table picks blocks in a pipe
         const asBlocks = deps.globals.output === 'table' || (deps.io.stdoutIsTTY && deps.globals.output === undefined && !deps.globals.json);
         const { chalkFor } = await import('../output/messages.js');
+        const { escapeControls } = await import('../output/escape.js');
         const c = chalkFor(deps.io);
         let n = 0;
         r.foreground = new AbortController();
@@ -58,7 +59,8 @@ export function declareCallbackCommands(program: Command, r: Run, withDeps: With
             if (asBlocks) deps.io.stdout.write(renderCallbackBlock(c, e, n));
             else deps.io.stdout.write(JSON.stringify(e) + '\n');
           },
-          onIgnored: (method, path) => deps.messages.note(`ignored ${method} ${path}: not ${o.path} (answered 404)`),
+          // a note keeps line feeds (ours are multi-line); the request's method and path must not
+          onIgnored: (method, path) => deps.messages.note(`ignored ${escapeControls(`${method} ${path}`)}: not ${o.path} (answered 404)`),
         });
         deps.messages.note(describeStart(listener.url, signing?.source, o));
         await listener.done;
