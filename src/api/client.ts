@@ -1,3 +1,7 @@
+// Over 300 lines: one class, ApiClient, whose parts share its deadline bookkeeping and redactor: the
+// retry loop (what may be resent and when), one attempt with its body limit and trace, paging that
+// keeps credentials on the API's origin, and the mapping of every failure to an exit code. Splitting
+// them would pass that state between files without making any part shorter to read.
 import type { Agent, Dispatcher } from 'undici';
 import { ApiError, AuthError, NetworkError, NotFoundError, UtrigError } from '../errors.js';
 import { escapeControls } from '../output/escape.js';
