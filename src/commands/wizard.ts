@@ -1,6 +1,6 @@
 // Over 300 lines: the create wizard, the update wizard and the delete picker, with the plumbing they
-// share: Escape/Ctrl-C handling, validators built from the flag
-// parsers, and escaping of API values shown as defaults or labels. It loads only when a person is asked.
+// share: Escape/Ctrl-C handling, validators built from the flag parsers, and escaping of API values
+// shown as defaults or labels. It loads only when a person is asked.
 import { emitKeypressEvents } from 'node:readline';
 import type { UsageTrigger } from '../api/types.js';
 import { CATEGORIES } from '../categories.js';
