@@ -379,7 +379,7 @@ complete -c utrig -n '__utrig_at \'listen\'' -l forward-to -x -d 'relay each ver
 complete -c utrig -n '__utrig_at \'listen\'' -l status -x -d 'HTTP status to answer with, e.g. 500 to watch Twilio retry (default: 200)'
 complete -c utrig -n '__utrig_at \'listen\'' -l no-verify -d 'accept callbacks without checking X-Twilio-Signature'
 complete -c utrig -n '__utrig_at \'listen\'' -l public-url -x -d 'the public URL of this listener behind a tunnel (Twilio signs that URL)'
-complete -c utrig -n '__utrig_at \'listen\'' -l count -x -d 'exit after N callbacks'
+complete -c utrig -n '__utrig_at \'listen\'' -l count -x -d 'exit after N accepted callbacks (verified ones; refused ones do not count)'
 complete -c utrig -n '__utrig_at \'listen\'' -l profile -x -d 'use this stored profile (see `utrig profiles list`); "local" is the built-in emulator'
 complete -c utrig -n '__utrig_at \'listen\'' -l local -d 'run against the emulator embedded in utrig (state in the config directory)'
 complete -c utrig -n '__utrig_at \'listen\'' -l account-sid -x -d 'act on this (sub)account with the current credentials'

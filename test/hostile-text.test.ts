@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
-import { after, before, test } from 'node:test';
-import type { IO } from '../src/io.js';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { escapeControls } from '../src/output/escape.js';
-import { renderList } from '../src/output/render.js';
-import { TRIGGER_COLUMNS, TRIGGER_CSV_FIELDS } from '../src/output/triggers.js';
-import { assertExit, runCli, tempConfigDir } from './helpers.js';
+import { assertExit, BIN, harness, runCli, tempConfigDir, type Harness } from './helpers.js';
+import { have, shq, Tmux } from './tty-helpers.js';
 
 // An OSC window title, clear screen + cursor home, a CR/LF that would forge a table row,
 // a right-to-left override, a C1 CSI and DEL.
@@ -16,6 +15,14 @@ const ACCOUNT = 'AC' + 'a'.repeat(32);
 const TOKEN = 'b'.repeat(32);
 const SID = 'UT' + '1'.repeat(32);
 const ERROR_SID = 'UT' + '2'.repeat(32);
+// answers 500 with a raw text body: escapes and a secret the --verbose trace must neither run nor show
+const RAW_BODY_SID = 'UT' + '8'.repeat(32);
+const LEAKED = 'l3akedS3cretValue';
+// answers an error whose more_info holds line breaks (a hint keeps ours, never the server's)
+const LF_INFO_SID = 'UT' + 'a'.repeat(32);
+// an account whose trigger list holds SIDs that are not SIDs
+const ODD_ACCOUNT = 'AC' + 'c'.repeat(32);
+const GOOD_SID = 'UT' + '7'.repeat(32);
 // what a terminal must never receive from the server's text
 const RAW_CONTROLS = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
@@ -51,7 +58,15 @@ before(async () => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (path === `${base}/Usage/Triggers/${SID}.json`) send(200, trigger(SID, HOSTILE));
+    if (path === `/2010-04-01/Accounts/${ODD_ACCOUNT}/Usage/Triggers.json`) {
+      const odd = ['UT' + '5'.repeat(32) + '\x1b]0;pwned\x07', 'UT' + '6'.repeat(32) + '\nrm -rf ~', '$(touch /tmp/pwned)', 42, null];
+      send(200, { usage_triggers: [...odd.map((sid) => ({ ...trigger('x', HOSTILE), sid })), trigger(GOOD_SID, HOSTILE)], next_page_uri: null });
+    } else if (path === `${base}/Usage/Triggers/${RAW_BODY_SID}.json`) {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`oops\x1b]0;pwned\x07\x1b[2J\r\nforged line \u202e auth_token=${LEAKED}`);
+    } else if (path === `${base}/Usage/Triggers/${LF_INFO_SID}.json`) {
+      send(400, { code: 20001, message: 'bad', more_info: 'https://www.twilio.com/docs/errors/20001\nerror: forged line\r\n', status: 400 });
+    } else if (path === `${base}/Usage/Triggers/${SID}.json`) send(200, trigger(SID, HOSTILE));
     else if (path === `${base}/Usage/Triggers.json`) {
       send(200, { usage_triggers: [trigger(SID, HOSTILE), trigger('UT' + '3'.repeat(32), 'plain')], next_page_uri: null, page: 0, page_size: 50 });
     } else if (path === `${base}/Usage/Records.json`) send(200, { usage_records: [] });
@@ -124,24 +139,128 @@ test('a hostile API error message and more_info reach stderr escaped, on exactly
   assert.match(lines[0]!, /^error: bad request\\u001b\]0;pwned\\u0007.*\\r\\nUTf{32}  forged/);
   assert.match(lines[1]!, /^see https:\/\/www\.twilio\.com\/docs\/errors\/20001\\u001b\]8;;/);
 
+  const info = await run(['get', LF_INFO_SID]);
+  assertExit(info, 1);
+  assert.equal(info.stderr, 'error: bad (Twilio 20001, HTTP 400)\nsee https://www.twilio.com/docs/errors/20001\\nerror: forged line\\r\\n\n');
+
   const missing = await run(['get', 'UT' + '4'.repeat(32)]);
   assertExit(missing, 4);
   assert.doesNotMatch(missing.stderr, RAW_CONTROLS, missing.stderr);
   assert.doesNotMatch(missing.stderr, /^error: forged line/m);
 });
 
-test('the table renderer draws a 300,000-row page without overflowing the stack', async () => {
-  const stdout = new PassThrough();
-  let bytes = 0;
-  let last = '';
-  stdout.on('data', (d: Buffer) => {
-    bytes += d.length;
-    last = d.toString().slice(-200);
+test('__complete sids offers only well-formed trigger SIDs, from the API and from its cache', async () => {
+  const dir = tempConfigDir();
+  const e = { ...env, TWILIO_ACCOUNT_SID: ODD_ACCOUNT, UTRIG_CONFIG_DIR: dir };
+  const got = await runCli(['__complete', 'sids'], { env: e, secrets: [TOKEN] });
+  assertExit(got, 0);
+  assert.equal(got.stdout, `${GOOD_SID}\n`);
+  assert.equal(got.stderr, '');
+
+  // a cache file planted with the same junk is filtered the same way
+  const cache = { key: `${env.UTRIG_API_URL} ${ODD_ACCOUNT}`, time: Date.now(), sids: [`${GOOD_SID}\x1b[2J`, 'UT' + '9'.repeat(32), 'x\ny', 7] };
+  writeFileSync(join(dir, 'completion-sids.json'), JSON.stringify(cache));
+  const cached = await runCli(['__complete', 'sids'], { env: e, secrets: [TOKEN] });
+  assertExit(cached, 0);
+  assert.equal(cached.stdout, `${'UT' + '9'.repeat(32)}\n`);
+});
+
+test('the --verbose trace shows a raw hostile response body escaped, on one line, its secret redacted', async () => {
+  const got = await run(['get', RAW_BODY_SID, '--verbose']);
+  assertExit(got, 1);
+  assert.doesNotMatch(got.stderr, RAW_CONTROLS, got.stderr);
+  assert.ok(!got.stderr.includes(LEAKED), got.stderr);
+  const body = got.stderr.split('\n').filter((l) => l.startsWith('< oops'));
+  assert.equal(body.length, 1, got.stderr);
+  assert.equal(body[0], '< oops\\u001b]0;pwned\\u0007\\u001b[2J\\r\\nforged line \\u202e auth_token=[redacted]');
+  assert.doesNotMatch(got.stderr, /^forged line/m);
+
+  // a JSON body keeps JSON's own escapes; what JSON leaves raw (U+202E, U+009B) is escaped too
+  const json = await run(['get', SID, '--verbose']);
+  assertExit(json, 0);
+  assert.doesNotMatch(json.stderr, RAW_CONTROLS, json.stderr);
+  assert.match(json.stderr, /^< \{.*forged\\u202erow\\u009b31m/m);
+});
+
+// a friendly name that would retitle the window, forge a line and clear the screen
+const TITLE_NAME = '\x1b]0;title\x07\r\n\x1b[2J';
+const TITLE_SHOWN = '\\u001b]0;title\\u0007\\r\\n\\u001b[2J';
+
+describe('hostile friendly names from the emulator', () => {
+  let h: Harness;
+  let sid: string;
+  before(async () => {
+    h = await harness();
+    sid = String((await h.create({ UsageCategory: 'sms', TriggerValue: '10', CallbackUrl: 'https://example.com/hook', FriendlyName: TITLE_NAME + '\u202e' })).sid);
   });
-  const io: IO = { stdout, stderr: new PassThrough(), stdin: new PassThrough(), stdinIsTTY: false, stdoutIsTTY: true, stderrIsTTY: false, colorLevel: 0, columns: 80, env: {} };
-  const rows = Array.from({ length: 300_000 }, (_, i) => ({ sid: 'UT' + String(i).padStart(32, '0'), usage_category: 'sms', trigger_by: 'usage', trigger_value: '100', current_value: '57', friendly_name: `n${i}` }));
-  const n = await renderList(rows, { io, format: 'table', csvFields: TRIGGER_CSV_FIELDS, columns: TRIGGER_COLUMNS });
-  assert.equal(n, 300_000);
-  assert.ok(bytes > 300_000 * 60, `only ${bytes} bytes`);
-  assert.match(last, /UT00000000000000000000000000299999 .* n299999\n$/);
+  after(() => h.close());
+
+  test('list --verbose and __complete sids show nothing raw', async () => {
+    const listed = await h.run(['list', '-o', 'table', '--verbose'], { env: { COLUMNS: '200' } });
+    assertExit(listed, 0);
+    assert.doesNotMatch(listed.stdout + listed.stderr, RAW_CONTROLS, listed.stderr);
+    assert.ok(listed.stdout.includes(TITLE_SHOWN + '\\u202e'), listed.stdout);
+    const sids = await h.run(['__complete', 'sids']);
+    assertExit(sids, 0);
+    assert.equal(sids.stdout, `${sid}\n`);
+  });
+
+  const terminal = { skip: !have('tmux') && 'tmux is not installed' };
+
+  /** Runs utrig on a terminal after a marker line: a clear-screen that reached the terminal would wipe the marker. */
+  const onTerminal = (args: string, exitFile: string): Tmux => {
+    const t = new Tmux();
+    const utrig = `${shq(process.execPath)} ${shq(BIN)}`;
+    t.start(`echo MARKER-BEFORE-UTRIG\n${utrig} ${args}\necho EXIT=$? > ${shq(exitFile)}`, {
+      ...h.env,
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      TERM: 'xterm',
+      NO_COLOR: '1',
+    });
+    return t;
+  };
+
+  /** The pane's title: an OSC 0 that reached the terminal would have set it to "title". */
+  const titleOf = (t: Tmux) => t.tmux(['display-message', '-p', '-t', t.session, '#{pane_title}']).trim();
+
+  test('the delete picker shows the name escaped: the title, the screen and the rows stay intact', terminal, async () => {
+    const exitFile = join(tempConfigDir(), 'exit');
+    const t = onTerminal('delete', exitFile);
+    try {
+      const screen = await t.waitScreen(sid);
+      assert.ok(screen.includes(`${sid}  sms  ${' '.repeat(6)}10  ${TITLE_SHOWN}\\u202e`), screen);
+      assert.notEqual(titleOf(t), 'title');
+      // the line written before the picker is still on the screen: nothing cleared it
+      assert.match(screen, /^MARKER-BEFORE-UTRIG$/m);
+      t.keys('C-c');
+      const exit = await t.waitFile(exitFile);
+      assert.equal(exit.trim(), 'EXIT=130', t.screen());
+      assert.equal(h.emu.requests.filter((r) => r.method === 'DELETE').length, 0);
+    } finally {
+      t.kill();
+    }
+  });
+
+  test('the update wizard offers the current name escaped, and keeping it sends nothing', terminal, async () => {
+    const exitFile = join(tempConfigDir(), 'exit');
+    const t = onTerminal(`update ${sid}`, exitFile);
+    try {
+      await t.waitScreen('Callback URL');
+      t.keys('Enter');
+      await t.waitScreen('Callback method');
+      t.keys('Enter');
+      await t.waitScreen('Friendly name');
+      await t.waitScreen(TITLE_SHOWN);
+      assert.notEqual(titleOf(t), 'title');
+      assert.match(t.screen(), /^MARKER-BEFORE-UTRIG$/m);
+      t.keys('Enter');
+      const exit = await t.waitFile(exitFile);
+      assert.equal(exit.trim(), 'EXIT=2', t.screen());
+      assert.match(t.screen(), /nothing to update: every field kept its current value/);
+      assert.equal(h.emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/${sid}.json`)).length, 0);
+    } finally {
+      t.kill();
+    }
+  });
 });

@@ -1,5 +1,10 @@
+// Over 300 lines: one class, ApiClient, whose parts share its deadline bookkeeping and redactor: the
+// retry loop (what may be resent and when), one attempt with its body limit and trace, paging that
+// keeps credentials on the API's origin, and the mapping of every failure to an exit code. Splitting
+// them would pass that state between files without making any part shorter to read.
 import type { Agent, Dispatcher } from 'undici';
 import { ApiError, AuthError, NetworkError, NotFoundError, UtrigError } from '../errors.js';
+import { escapeControls } from '../output/escape.js';
 import { quoteLink, resolveApiLink } from './base-url.js';
 import { Redactor } from './redact.js';
 import type { TriggerPage, UsageTrigger } from './types.js';
@@ -22,7 +27,7 @@ export interface ClientOptions {
    * every attempt, retry sleep and Retry-After wait included, summed over all its requests.
    */
   timeoutMs: number;
-  /** Called with each line of the request/response trace (secrets already redacted). */
+  /** Called with each line of the request/response trace (secrets already redacted, control characters escaped). */
   trace?: ((line: string) => void) | undefined;
   /** Retries after 429, 503 or a dropped connection for GET and DELETE. */
   maxRetries?: number;
@@ -331,8 +336,9 @@ export class ApiClient {
     }
   }
 
+  /** A trace line reaches a person: secrets scrubbed first, then the server's control characters made visible. */
   private trace(line: string): void {
-    this.opts.trace?.(this.redactor.scrub(line));
+    this.opts.trace?.(escapeControls(this.redactor.scrub(line)));
   }
 
   private host(): string {
@@ -403,7 +409,8 @@ export class ApiClient {
       });
     }
     if (res.status === 404) return new NotFoundError(label, code !== undefined ? { code } : {});
-    return new ApiError(label, { status: res.status, code, moreInfo, hint: moreInfo ? `see ${moreInfo}` : undefined });
+    // a hint keeps its line breaks (ours are multi-line), so the server's link is escaped here, line feeds too
+    return new ApiError(label, { status: res.status, code, moreInfo, hint: moreInfo ? `see ${escapeControls(moreInfo)}` : undefined });
   }
 }
 

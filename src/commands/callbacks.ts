@@ -11,7 +11,8 @@ export function declareCallbackCommands(program: Command, r: Run, withDeps: With
     .description(
       'Receive usage-trigger callbacks on a local port, check each X-Twilio-Signature with the auth token of the current ' +
         'credentials (403 when it does not match), and show them: a block per callback on a terminal, one JSON object per ' +
-        'line otherwise. Runs until Ctrl-C, or until --count callbacks arrived.',
+        'line otherwise. Runs until Ctrl-C, or until --count N callbacks were accepted: only verified callbacks count (any ' +
+        'callback with --no-verify); one answered 403 for its signature, or refused as a forwarding loop, does not.',
     )
     .option('--port <port>', 'port to listen on (0 picks a free one)', '3000')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -20,7 +21,7 @@ export function declareCallbackCommands(program: Command, r: Run, withDeps: With
     .option('--status <code>', 'HTTP status to answer with, e.g. 500 to watch Twilio retry (default: 200)')
     .option('--no-verify', 'accept callbacks without checking X-Twilio-Signature')
     .option('--public-url <url>', 'the public URL of this listener behind a tunnel (Twilio signs that URL)')
-    .option('--count <n>', 'exit after N callbacks')
+    .option('--count <n>', 'exit after N accepted callbacks (verified ones; refused ones do not count)')
     .addHelpText(
       'after',
       examples(
@@ -37,11 +38,12 @@ export function declareCallbackCommands(program: Command, r: Run, withDeps: With
         let signing: { authToken: string; source: string } | undefined;
         if (o.verify) {
           const { resolveSigningCredentials } = await import('./signing.js');
-          signing = await resolveSigningCredentials(deps);
+          signing = await resolveSigningCredentials(deps, 'listen');
         }
         // -o/--json pick JSON lines on a terminal too; -o table picks blocks in a pipe
         const asBlocks = deps.globals.output === 'table' || (deps.io.stdoutIsTTY && deps.globals.output === undefined && !deps.globals.json);
         const { chalkFor } = await import('../output/messages.js');
+        const { escapeControls } = await import('../output/escape.js');
         const c = chalkFor(deps.io);
         let n = 0;
         r.foreground = new AbortController();
@@ -57,7 +59,8 @@ export function declareCallbackCommands(program: Command, r: Run, withDeps: With
             if (asBlocks) deps.io.stdout.write(renderCallbackBlock(c, e, n));
             else deps.io.stdout.write(JSON.stringify(e) + '\n');
           },
-          onIgnored: (method, path) => deps.messages.note(`ignored ${method} ${path}: not ${o.path} (answered 404)`),
+          // a note keeps line feeds (ours are multi-line); the request's method and path must not
+          onIgnored: (method, path) => deps.messages.note(`ignored ${escapeControls(`${method} ${path}`)}: not ${o.path} (answered 404)`),
         });
         deps.messages.note(describeStart(listener.url, signing?.source, o));
         await listener.done;

@@ -109,7 +109,7 @@ export function triggerFromFlags(o: FireOptions, accountSid: string, sid = madeU
 
 /** Sends one signed callback for the trigger (fetched or made up); never throws for the receiver's answer. */
 export async function run(deps: Deps, o: FireOptions, onAttempt?: (a: DeliveryAttempt, willRetry: boolean) => void): Promise<FireResult> {
-  const signing = await resolveSigningCredentials(deps);
+  const signing = await resolveSigningCredentials(deps, 'fire');
   let trigger: TriggerLike;
   if (o.sid !== undefined) {
     const client = await deps.client();

@@ -1,3 +1,7 @@
+// Over 300 lines: `utrig listen` is one small HTTP server whose parts share its state (the --count
+// tally, the stop switch, the forwarding agent and the loop guard): options, the signed URL, reading a
+// bounded body, verification, forwarding and the terminal block. Split it into src/commands/listen/
+// when it grows further; today every part is read together when the receiver changes.
 import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
@@ -330,7 +334,7 @@ export function describeStart(url: string, source: string | undefined, o: Listen
   let line = `listening on ${url} (${how})`;
   if (o.publicUrl) line += `\nsigned URLs start with ${o.publicUrl.replace(/\/+$/, '')} (--public-url)`;
   if (o.forwardTo) line += `\nforwarding each verified callback to ${o.forwardTo}`;
-  if (o.count !== undefined) line += `\nstopping after ${o.count} callback${o.count === 1 ? '' : 's'}`;
+  if (o.count !== undefined) line += `\nstopping after ${o.count} accepted callback${o.count === 1 ? '' : 's'}`;
   else line += '\npress Ctrl-C to stop';
   return line;
 }

@@ -1,11 +1,15 @@
-// The create, update and delete wizards. One file past 300 lines: they share the prompt plumbing (Escape,
-// validators, the summary style); the category search and the target/threshold checks live beside it.
+// Over 300 lines: the create, update and delete wizards, with the plumbing they share: Escape/Ctrl-C
+// handling, validators built from the flag parsers, the summary style, and escaping of API values shown as
+// defaults or labels. The category search and the target/threshold checks live beside it. It loads only
+// when a person is asked.
 import { emitKeypressEvents } from 'node:readline';
 import type { UsageTrigger } from '../api/types.js';
 import type { Deps } from '../deps.js';
 import { CancelledError, UsageError } from '../errors.js';
 import { escapeControls } from '../output/escape.js';
 import { stderrChalk } from '../output/messages.js';
+import { cellText } from '../output/render.js';
+import { TRIGGER_SID_RE } from '../rules.js';
 import { ask, loadPrompts, promptContext, type Prompts } from '../prompt.js';
 import { categoryChoice, searchCategories } from './category-search.js';
 import type { CreateOptions } from './create.js';
@@ -135,7 +139,8 @@ export async function runCreateWizard(deps: Deps, given: CreateOptions): Promise
 
   if (all || o.value === undefined) {
     const now = recordValue(await usage, by);
-    const nowText = now === undefined ? '' : `; ${category} ${by} is now ${now}`;
+    // the value comes from the API: shown with its control characters made visible
+    const nowText = now === undefined ? '' : `; ${escapeControls(category)} ${by} is now ${escapeControls(now)}`;
     const v = await prompt(deps, (ctx) =>
       p.input(
         {
@@ -208,15 +213,15 @@ export async function runCreateWizard(deps: Deps, given: CreateOptions): Promise
     else o.friendlyName = name;
   }
 
-  const rows: [string, string][] = [
+  const rows: [string, string | undefined][] = [
     ['category', category],
     ['trigger by', by],
     ['value', o.value],
     ['recurring', recurringText(o.recurring)],
     ['callback', `${o.callbackMethod ?? 'POST'} ${o.callbackUrl}`],
-    ['name', o.friendlyName ?? c.dim('(none)')],
+    ['name', o.friendlyName],
   ];
-  deps.io.stderr.write(`\n${rows.map(([k, v]) => `  ${c.dim(k.padEnd(11))}${v}`).join('\n')}\n\n`);
+  deps.io.stderr.write(`\n${rows.map(([k, v]) => `  ${c.dim(k.padEnd(11))}${v === undefined ? c.dim('(none)') : escapeControls(v)}`).join('\n')}\n\n`);
   const fires = await lookupThresholdWarning(deps, { category, value: o.value, triggerBy: by, recurring: o.recurring });
   if (fires) deps.messages.warn(fires);
   const yes = await prompt(deps, (ctx) =>
@@ -226,19 +231,37 @@ export async function runCreateWizard(deps: Deps, given: CreateOptions): Promise
   return { ...o, interactive: given.interactive };
 }
 
+/**
+ * A current value from the API offered as a prompt's default: `shown` escaped; `or` accepts the shown
+ * text unchanged before the real check; `back` turns the shown text into the stored value again.
+ */
+function kept(current: string): { shown: string; or: (check: (v: string) => true | string) => (v: string) => true | string; back: (v: string) => string } {
+  const shown = escapeControls(current);
+  return {
+    shown,
+    or: (check) => (v) => (v === shown ? true : check(v)),
+    back: (v) => (v === shown ? current : v),
+  };
+}
+
 /** Offers the updatable fields of a trigger with their current values; returns only the changed ones. */
 export async function runUpdateWizard(deps: Deps, given: UpdateOptions): Promise<UpdateOptions> {
   const p = await loadPrompts();
   const t: UsageTrigger = await (await deps.client()).fetchTrigger(given.sid);
   const o: UpdateOptions = { sid: given.sid };
-  const url = await prompt(deps, (ctx) =>
-    p.input(
-      {
-        message: 'Callback URL',
-        default: given.callbackUrl ?? t.callback_url,
-        validate: validator((s) => parseCallbackUrl('callback URL', s.trim())),
-      },
-      ctx,
+  // The current values come from the API and are shown as defaults: escaped, and mapped back to the
+  // stored value when accepted unchanged (so keeping a value never rewrites it in its escaped form).
+  const currentUrl = kept(t.callback_url);
+  const url = currentUrl.back(
+    await prompt(deps, (ctx) =>
+      p.input(
+        {
+          message: 'Callback URL',
+          default: given.callbackUrl ?? currentUrl.shown,
+          validate: currentUrl.or(validator((s) => parseCallbackUrl('callback URL', s.trim()))),
+        },
+        ctx,
+      ),
     ),
   );
   if (url.trim() !== t.callback_url) o.callbackUrl = url.trim();
@@ -257,14 +280,17 @@ export async function runUpdateWizard(deps: Deps, given: UpdateOptions): Promise
     ),
   );
   if (method !== current) o.callbackMethod = method;
-  const name = await prompt(deps, (ctx) =>
-    p.input(
-      {
-        message: `Friendly name (up to ${FRIENDLY_NAME_MAX} characters)`,
-        default: given.friendlyName ?? t.friendly_name ?? '',
-        validate: validator((s) => parseFriendlyName('friendly name', s)),
-      },
-      ctx,
+  const currentName = kept(t.friendly_name ?? '');
+  const name = currentName.back(
+    await prompt(deps, (ctx) =>
+      p.input(
+        {
+          message: `Friendly name (up to ${FRIENDLY_NAME_MAX} characters)`,
+          default: given.friendlyName ?? currentName.shown,
+          validate: currentName.or(validator((s) => parseFriendlyName('friendly name', s))),
+        },
+        ctx,
+      ),
     ),
   );
   if (name !== (t.friendly_name ?? '')) o.friendlyName = name;
@@ -292,16 +318,26 @@ export async function pickTriggersToDelete(deps: Deps): Promise<string[]> {
   const triggers: UsageTrigger[] = [];
   for await (const page of client.listTriggerPages(new URLSearchParams({ PageSize: '1000' }))) triggers.push(...page.usage_triggers);
   if (triggers.length === 0) throw new UsageError('there are no usage triggers to delete');
-  const width = Math.min(NAME_COLUMN_MAX, Math.max(...triggers.map((t) => t.usage_category.length)));
+  // Only a well-formed SID can be offered: it becomes a request path and the confirmation's text.
+  const offered = triggers.filter((t) => typeof t.sid === 'string' && TRIGGER_SID_RE.test(t.sid));
+  if (offered.length < triggers.length) {
+    deps.messages.warn(`${triggers.length - offered.length} listed trigger(s) with a malformed SID left out of the picker`);
+  }
+  if (offered.length === 0) throw new UsageError('there are no usage triggers with a valid SID to delete');
+  // Every label's text comes from the API: escaped (cellText), the category column measured in a loop.
+  const rows = offered.map((t) => ({ sid: t.sid, category: cellText(t.usage_category), value: cellText(t.trigger_value), name: cellText(t.friendly_name) }));
+  let width = 0;
+  for (const r of rows) width = Math.max(width, r.category.length);
+  width = Math.min(NAME_COLUMN_MAX, width);
   return prompt(deps, (ctx) =>
     p.checkbox<string>(
       {
         message: 'Usage triggers to delete (space selects, enter accepts)',
         pageSize: 15,
-        choices: triggers.map((t) => ({
-          value: t.sid,
-          name: `${t.sid}  ${t.usage_category.padEnd(width)}  ${t.trigger_value.padStart(8)}  ${t.friendly_name ?? ''}`.trimEnd(),
-          short: t.sid,
+        choices: rows.map((r) => ({
+          value: r.sid,
+          name: `${r.sid}  ${r.category.padEnd(width)}  ${r.value.padStart(8)}  ${r.name}`.trimEnd(),
+          short: r.sid,
         })),
       },
       ctx,

@@ -51,12 +51,16 @@ export function declareComplete(program: Command, { withDeps }: CommandContext):
 /**
  * Trigger SIDs for completion: from a 30-second cache in the config directory, else one bounded list request.
  * Offline, unauthenticated or slow all give an empty list: a completion must never print errors into the prompt.
+ * Only well-formed SIDs (UT + 32 hex digits) are kept, from the API and from the cache file alike: whatever
+ * else a server answers (escapes, line breaks, shell syntax) never reaches the shell's completion list.
  */
 export async function completeSids(deps: Deps, now = Date.now()): Promise<string[]> {
   const { join } = await import('node:path');
   const { readFile, writeFile } = await import('node:fs/promises');
   const { buildDeps } = await import('../deps.js');
   const { configDir, ensureConfigDir } = await import('../config/store.js');
+  const { TRIGGER_SID_RE } = await import('../rules.js');
+  const isSid = (v: unknown): v is string => typeof v === 'string' && TRIGGER_SID_RE.test(v);
   // One overall deadline: no retries, and the request in flight is aborted when it passes.
   const abort = new AbortController();
   const quick = buildDeps(deps.io, deps.env, { ...deps.globals, timeout: SID_DEADLINE_MS / 1000, verbose: false }, deps.version, {
@@ -82,14 +86,14 @@ export async function completeSids(deps: Deps, now = Date.now()): Promise<string
     const key = `${client.baseUrl} ${client.accountSid}`;
     try {
       const c = JSON.parse(await readFile(file, 'utf8')) as SidCache;
-      if (c.key === key && now - c.time >= 0 && now - c.time < SID_CACHE_MS && Array.isArray(c.sids)) return c.sids;
+      if (c.key === key && now - c.time >= 0 && now - c.time < SID_CACHE_MS && Array.isArray(c.sids)) return c.sids.filter(isSid);
     } catch {
       // no cache yet, or unreadable: ask the API
     }
     const sids: string[] = [];
     const pages = client.listTriggerPages(new URLSearchParams({ PageSize: String(SID_LIMIT) }));
     for await (const page of pages) {
-      for (const t of page.usage_triggers) sids.push(t.sid);
+      for (const t of page.usage_triggers) if (isSid(t?.sid)) sids.push(t.sid);
       if (sids.length >= SID_LIMIT) break;
     }
     try {

@@ -40,12 +40,39 @@ function fieldColumns(fields: string[]): Column[] {
   return fields.map((f) => ({ header: f.toUpperCase(), get: (r: Row) => cellText(r[f]), shrink: true }));
 }
 
-/** Decides column widths so the table fits the terminal, shrinking the shrinkable columns first. */
-function fitWidths(columns: Column[], cells: string[][], width: number): number[] {
-  // a loop, not Math.max(...cells): a spread of a 300,000-row page overflows the stack
-  const widths = columns.map((c) => c.header.length);
+const BORDERLESS = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '',
+  right: '', 'right-mid': '', middle: '  ',
+};
+
+/** Rows per cli-table3 instance: its layout pass spreads every row into one call, so a whole page would overflow the stack. */
+const CHUNK_ROWS = 100;
+
+type Measure = (text: string) => number;
+
+/**
+ * Loads cli-table3 (only when a table is drawn) and the string-width it pads with. string-width is
+ * resolved from cli-table3's own location rather than declared by us, so our widths and its padding
+ * come from the same function: a column decided here is exactly as wide as the one it draws.
+ */
+async function loadTable(): Promise<{ Table: typeof import('cli-table3'); measure: Measure }> {
+  const { default: Table } = await import('cli-table3');
+  const { createRequire } = await import('node:module');
+  const fromTable = createRequire(createRequire(import.meta.url).resolve('cli-table3'));
+  const stringWidth = fromTable('string-width') as (text: string) => number;
+  // printable ASCII is one column a character: skip string-width's regexes for the common case
+  const measure = (text: string): number => (/^[\x20-\x7e]*$/.test(text) ? text.length : stringWidth(text));
+  return { Table, measure };
+}
+
+/** Decides column widths (in terminal columns) so the table fits the terminal, shrinking the shrinkable columns first. */
+function fitWidths(columns: Column[], heads: string[], cells: string[][], width: number, measure: Measure): number[] {
+  // one pass, a loop rather than Math.max(...cells): a spread of a 300,000-row page overflows the stack
+  const widths = heads.map(measure);
   for (const r of cells) {
-    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, measure(r[i] ?? ''));
   }
   const gap = 2 * (columns.length - 1);
   let over = widths.reduce((a, b) => a + b, 0) + gap - width;
@@ -62,30 +89,73 @@ function fitWidths(columns: Column[], cells: string[][], width: number): number[
   return widths;
 }
 
+let graphemes: Intl.Segmenter | undefined;
+
+/** Cuts text to at most `width` terminal columns, ending in '…' when it was cut; never splits a character. */
+function truncate(text: string, width: number, measure: Measure): string {
+  if (measure(text) <= width) return text;
+  const room = Math.max(0, width - 1);
+  if (/^[\x20-\x7e]*$/.test(text)) return text.slice(0, room) + '…';
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  let out = '';
+  for (const { segment } of graphemes.segment(text)) {
+    if (measure(out + segment) > room) break;
+    out += segment;
+  }
+  return out + '…';
+}
+
 /**
- * Renders rows as a borderless, gh-style table: columns two spaces apart, cells padded to the
- * column width, trailing blanks trimmed. Drawn here rather than by cli-table3, whose layout pass
- * spreads all rows into one call (a stack overflow at 300,000 rows) and costs about a millisecond a
- * row; cells are escaped single lines, so none of its wrapping or spanning is needed.
+ * Yields a borderless, gh-style table in pieces: columns two spaces apart, cells padded to the
+ * column width (wide CJK and emoji count as two columns), trailing blanks trimmed. Widths are decided
+ * once for the whole page; cli-table3 then draws CHUNK_ROWS rows at a time with those fixed widths.
+ * Cells are cut to fit before they are coloured, so cli-table3 only pads and joins.
  */
-export async function renderTable(io: IO, rows: Row[], columns: Column[]): Promise<string> {
+async function* tableChunks(io: IO, rows: Row[], columns: Column[]): AsyncGenerator<string> {
+  const { Table, measure } = await loadTable();
   const c = chalkFor(io);
   // every cell is escaped here, so a table declared anywhere shows hostile text inert
+  const heads = columns.map((col) => escapeControls(col.header));
   const cells = rows.map((r) => columns.map((col) => escapeControls(col.get(r))));
-  const widths = fitWidths(columns, cells, io.columns);
-  const line = (texts: string[], paint: (text: string, j: number) => string): string =>
-    texts
-      .map((t, j) => {
-        const text = t.length > widths[j]! ? t.slice(0, Math.max(0, widths[j]! - 1)) + '…' : t;
-        return paint(text, j) + (j < texts.length - 1 ? ' '.repeat(widths[j]! - text.length) : '');
-      })
-      .join('  ')
-      .trimEnd();
-  const lines = [line(columns.map((col) => escapeControls(col.header)), (t) => c.bold(t))];
-  rows.forEach((r, i) => {
-    lines.push(line(cells[i]!, (t, j) => (columns[j]!.color ? columns[j]!.color!(c, t, r) : t)));
-  });
-  return lines.join('\n') + '\n';
+  const widths = fitWidths(columns, heads, cells, io.columns, measure);
+  const options = {
+    chars: BORDERLESS,
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+    colWidths: widths,
+    wordWrap: false,
+    truncate: '…',
+  };
+  const trim = (drawn: string): string =>
+    drawn
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n') + '\n';
+  const head = heads.map((h, j) => c.bold(truncate(h, widths[j]!, measure)));
+  if (rows.length === 0) {
+    yield trim(new Table({ ...options, head }).toString());
+    return;
+  }
+  for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+    const table = new Table({ ...options, head: start === 0 ? head : [] });
+    const end = Math.min(rows.length, start + CHUNK_ROWS);
+    for (let i = start; i < end; i++) {
+      const r = rows[i]!;
+      table.push(
+        cells[i]!.map((t, j) => {
+          const text = truncate(t, widths[j]!, measure);
+          return columns[j]!.color ? columns[j]!.color!(c, text, r) : text;
+        }),
+      );
+    }
+    yield trim(table.toString());
+  }
+}
+
+/** Renders rows as a borderless, gh-style table (see tableChunks). */
+export async function renderTable(io: IO, rows: Row[], columns: Column[]): Promise<string> {
+  let out = '';
+  for await (const chunk of tableChunks(io, rows, columns)) out += chunk;
+  return out;
 }
 
 /**
@@ -102,7 +172,9 @@ export async function renderList(rows: AsyncIterable<Row> | Iterable<Row>, o: Re
       all = [];
       for await (const r of rows) all.push(r);
     }
-    if (all.length > 0) out.write(await renderTable(o.io, all, o.fields ? fieldColumns(o.fields) : o.columns));
+    if (all.length > 0) {
+      for await (const chunk of tableChunks(o.io, all, o.fields ? fieldColumns(o.fields) : o.columns)) await write(o.io, chunk);
+    }
     return all.length;
   }
   const csvFields = o.fields ?? o.csvFields;
