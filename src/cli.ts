@@ -7,7 +7,12 @@ import { systemIO, type IO } from './io.js';
 import { examples } from './output/help.js';
 import { Messages } from './output/messages.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** Set by the bundle build (src/build.ts); the unbundled build reads package.json. */
+declare const UTRIG_BUILD_VERSION: string | undefined;
+const VERSION =
+  typeof UTRIG_BUILD_VERSION === 'string'
+    ? UTRIG_BUILD_VERSION
+    : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 type Raw = Record<string, unknown>;
 

@@ -1,0 +1,158 @@
+// Builds what users run: bin/utrig loads dist/bundle/cli.js, a bundle of the start-up path with every module
+// that src/ reaches through import() (each command, the wizard, the emulator, listen/fire, conf, cli-table3,
+// inquirer, completion) split into chunks that load only when reached. esbuild finds those import() calls
+// itself, so a new command or module needs no edit here. Run by `npm run build`, `prepare` and `npm test`.
+//   node dist/src/build.js [--root DIR]
+import { readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Metafile, type Plugin } from 'esbuild';
+
+/**
+ * What src/ may ask undici for: the slim entry exports these and nothing else. undici's own index loads
+ * fetch, WebSocket, caches, cookies, mocks and EventSource (95 files); the CLI needs a dispatcher and request().
+ */
+export const UNDICI_SLIM_NAMES = ['Agent', 'Dispatcher', 'request', 'errors'] as const;
+
+/** The slim entry that replaces `undici` in the bundle (undici's dispatcher and request API, its own files). */
+function undiciSlimSource(undiciDir: string): string {
+  const lib = (p: string) => JSON.stringify(join(undiciDir, 'lib', p));
+  // request(url, opts) as undici's index wires it: a URL and options onto a dispatcher (opts.dispatcher or the global one)
+  return `import Dispatcher from ${lib('dispatcher/dispatcher.js')};
+import Agent from ${lib('dispatcher/agent.js')};
+import apiRequest from ${lib('api/api-request.js')};
+import errors from ${lib('core/errors.js')};
+import util from ${lib('core/util.js')};
+import globals from ${lib('global.js')};
+Dispatcher.prototype.request = apiRequest;
+function request(url, opts) {
+  if (!url || (typeof url !== 'string' && typeof url !== 'object')) throw new errors.InvalidArgumentError('invalid url');
+  if (opts != null && typeof opts !== 'object') throw new errors.InvalidArgumentError('invalid opts');
+  if (opts && opts.path != null) throw new errors.InvalidArgumentError('opts.path is not supported by utrig\\'s slim undici');
+  if (!opts) opts = typeof url === 'object' ? url : {};
+  const u = util.parseURL(url);
+  const { agent, dispatcher = globals.getGlobalDispatcher() } = opts;
+  if (agent) throw new errors.InvalidArgumentError('unsupported opts.agent. Did you mean opts.client?');
+  return apiRequest.call(dispatcher, { ...opts, origin: u.origin, path: u.search ? u.pathname + u.search : u.pathname, method: opts.method || (opts.body ? 'PUT' : 'GET') });
+}
+export { Agent, Dispatcher, errors, request };
+`;
+}
+
+/** The names one source file asks undici for, static or through import() (directly or via a loader function). */
+export function undiciNamesIn(text: string): string[] {
+  const names: string[] = [];
+  const list = (s: string) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '' && !x.startsWith('type '))
+      .map((x) => x.split(/\s+as\s+|\s*:\s*/)[0]!.trim());
+  const q = `['"]undici['"]`;
+  for (const m of text.matchAll(new RegExp(`\\bimport\\s+(?!type\\b)\\{([^}]*)\\}\\s*from\\s*${q}`, 'g'))) names.push(...list(m[1]!));
+  for (const m of text.matchAll(new RegExp(`\\bexport\\s+(?!type\\b)\\{([^}]*)\\}\\s*from\\s*${q}`, 'g'))) names.push(...list(m[1]!));
+  const whole = `\\bimport\\s+(?!type\\b)(?:[\\w$]+\\s*,?|\\*\\s*as\\s+[\\w$]+)[^;'"]*from\\s*${q}|\\bexport\\s+\\*[^;'"]*from\\s*${q}`;
+  if (new RegExp(whole).test(text)) names.push("a default or * import (name what is used: import { request } from 'undici')");
+  // import('undici') itself, and functions defined as () => import('undici')
+  const loaders = [`import\\(\\s*${q}\\s*\\)`];
+  for (const m of text.matchAll(new RegExp(`([\\w$]+)\\s*=\\s*(?:async\\s*)?\\(\\)\\s*=>\\s*import\\(\\s*${q}\\s*\\)`, 'g'))) loaders.push(`${m[1]}\\(\\s*\\)`);
+  const call = `await\\s+(?:${loaders.join('|')})`;
+  for (const m of text.matchAll(new RegExp(`\\{([\\w$\\s,:]*)\\}\\s*=\\s*${call}`, 'g'))) names.push(...list(m[1]!));
+  for (const m of text.matchAll(new RegExp(`\\(\\s*${call}\\s*\\)\\s*\\.\\s*([\\w$]+)`, 'g'))) names.push(m[1]!);
+  return [...new Set(names)];
+}
+
+/** Every source file's undici names that the slim entry lacks, as messages; empty when all are there. */
+export function checkUndiciNames(srcDir: string): string[] {
+  const problems: string[] = [];
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  for (const file of walk(srcDir)) {
+    for (const name of undiciNamesIn(readFileSync(file, 'utf8'))) {
+      if (!(UNDICI_SLIM_NAMES as readonly string[]).includes(name)) {
+        problems.push(
+          `${relative(dirname(srcDir), file)} asks undici for ${name}, which the bundle's slim undici entry does not export ` +
+            `(it has ${UNDICI_SLIM_NAMES.join(', ')}): add it to UNDICI_SLIM_NAMES and undiciSlimSource in src/build.ts`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** esbuild plugins: undici becomes the slim entry; commander loads child_process only to run an executable subcommand. */
+function plugins(root: string): Plugin[] {
+  const undiciDir = dirname(fileURLToPath(import.meta.resolve('undici/package.json', pathToFileURL(join(root, 'package.json')).href)));
+  return [
+    {
+      name: 'undici-slim',
+      setup(b) {
+        b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-slim', namespace: 'utrig-undici' }));
+        b.onLoad({ filter: /.*/, namespace: 'utrig-undici' }, () => ({ contents: undiciSlimSource(undiciDir), loader: 'js', resolveDir: undiciDir }));
+      },
+    },
+    {
+      name: 'commander-lazy-child-process',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const eager = "const childProcess = require('node:child_process');";
+          if (!text.includes(eager)) {
+            return { errors: [{ text: `commander's lib/command.js no longer has "${eager}": update the commander-lazy-child-process plugin in src/build.ts` }] };
+          }
+          const lazy = "let childProcessModule; const childProcess = { spawn: (...a) => (childProcessModule ??= require('node:child_process')).spawn(...a) };";
+          return { contents: text.replace(eager, lazy), loader: 'js' };
+        });
+      },
+    },
+  ];
+}
+
+/** Builds root/src/cli.ts into root/dist/bundle; throws with every problem found. */
+export async function buildBundle(root: string): Promise<Metafile> {
+  const problems = checkUndiciNames(join(root, 'src'));
+  if (problems.length > 0) throw new Error(`build refused:\n  ${problems.join('\n  ')}`);
+  const outdir = join(root, 'dist', 'bundle');
+  rmSync(outdir, { recursive: true, force: true });
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { cli: join(root, 'src', 'cli.ts') },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    chunkNames: 'chunks/[name]-[hash]',
+    // bundled CommonJS packages (undici, commander, cli-table3) call require() for node: built-ins
+    banner: { js: "import { createRequire as __utrigCreateRequire } from 'node:module'; const require = __utrigCreateRequire(import.meta.url);" },
+    define: { UTRIG_BUILD_VERSION: JSON.stringify(version) },
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'external',
+    metafile: true,
+    logLevel: 'error',
+    plugins: plugins(root),
+  });
+  mkdirSync(outdir, { recursive: true });
+  writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+  // bin/utrig answers a bare --version from this before loading anything
+  writeFileSync(join(outdir, 'version'), version);
+  return result.metafile;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--root');
+  const root = i > 0 ? resolve(process.argv[i + 1] ?? '.') : resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  buildBundle(root).then(
+    (meta) => {
+      const files = Object.keys(meta.outputs).filter((f) => f.endsWith('.js'));
+      process.stdout.write(`build: ${files.length} files in ${relative(process.cwd(), join(root, 'dist', 'bundle')) || '.'}\n`);
+    },
+    (err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
