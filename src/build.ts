@@ -3,10 +3,11 @@
 // inquirer, completion) split into chunks that load only when reached. esbuild finds those import() calls
 // itself, so a new command or module needs no edit here. Run by `npm run build`, `prepare` and `npm test`.
 //   node dist/src/build.js [--root DIR]
-import { readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, transform, type Metafile, type Plugin } from 'esbuild';
 
 /**
  * What src/ may ask undici for: the slim entry exports these and nothing else. undici's own index loads
@@ -125,17 +126,41 @@ export async function buildBundle(root: string): Promise<Metafile> {
     platform: 'node',
     target: 'node20',
     chunkNames: 'chunks/[name]-[hash]',
-    // bundled CommonJS packages (undici, commander, cli-table3) call require() for node: built-ins
-    banner: { js: "import { createRequire as __utrigCreateRequire } from 'node:module'; const require = __utrigCreateRequire(import.meta.url);" },
     define: { UTRIG_BUILD_VERSION: JSON.stringify(version) },
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'external',
     metafile: true,
+    write: false,
     logLevel: 'error',
     plugins: plugins(root),
   });
-  mkdirSync(outdir, { recursive: true });
+  // esbuild splits code only in ES module output; each file then becomes CommonJS (import() a require() in a
+  // promise), which Node loads faster than ES modules and bin/utrig can compile with a V8 code cache on Node 20
+  for (const f of result.outputFiles) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    if (!f.path.endsWith('.js')) {
+      writeFileSync(f.path, f.contents);
+      continue;
+    }
+    const cjs = await transform(f.text, {
+      format: 'cjs',
+      loader: 'js',
+      platform: 'node',
+      target: 'node20',
+      supported: { 'dynamic-import': false },
+      minifyWhitespace: true,
+      minifySyntax: true,
+      legalComments: 'eof',
+      sourcefile: relative(outdir, f.path),
+    });
+    writeFileSync(f.path, cjs.code);
+  }
+  writeFileSync(join(outdir, 'package.json'), '{"type":"commonjs"}\n');
+  // names bin/utrig's V8 code caches: V8 checks a cache against the source's length only, so a rebuild needs new names
+  const id = createHash('sha256');
+  for (const f of result.outputFiles) id.update(f.path).update(f.contents);
+  writeFileSync(join(outdir, 'build-id'), id.digest('hex').slice(0, 16));
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   // bin/utrig answers a bare --version from this before loading anything
   writeFileSync(join(outdir, 'version'), version);
