@@ -4,9 +4,10 @@
 // itself, so a new command or module needs no edit here. Run by `npm run build`, `prepare` and `npm test`.
 //   node dist/src/build.js [--root DIR]
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { build, transform, type Metafile, type Plugin } from 'esbuild';
 
 /**
@@ -81,29 +82,73 @@ export function checkUndiciNames(srcDir: string): string[] {
   return problems;
 }
 
-/** esbuild plugins: undici becomes the slim entry; commander loads child_process only to run an executable subcommand. */
+/**
+ * Start-up edits to dependencies' sources, as exact text replacements; the build fails if one no longer
+ * matches (a dependency changed), so an edit is never silently lost.
+ */
+const PATCHES: { file: RegExp; why: string; edits: [string, string][] }[] = [
+  {
+    file: /[\\/]commander[\\/]lib[\\/]command\.js$/,
+    why: 'commander loads child_process only to run an executable subcommand (utrig has none)',
+    edits: [
+      [
+        "const childProcess = require('node:child_process');",
+        "let childProcessModule; const childProcess = { spawn: (...a) => (childProcessModule ??= require('node:child_process')).spawn(...a) };",
+      ],
+    ],
+  },
+  {
+    file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
+    why: 'HTTP/2 (node:http2, node:tls) only when a server negotiates it, which needs allowH2 (utrig does not set it)',
+    edits: [["const connectH2 = require('./client-h2.js')", "const connectH2 = (...a) => require('./client-h2.js')(...a)"]],
+  },
+  {
+    file: /[\\/]undici[\\/]lib[\\/]core[\\/]util\.js$/,
+    why: "node:http only to recognise an http.IncomingMessage being destroyed (one exists only once node:http is loaded)",
+    edits: [
+      ["const { IncomingMessage } = require('node:http')", ''],
+      ['Object.getPrototypeOf(stream).constructor === IncomingMessage', "Object.getPrototypeOf(stream).constructor === require('node:http').IncomingMessage"],
+    ],
+  },
+];
+
+/** node:assert as undici uses it (assert(value) only): the real module loads only when a check fails. */
+const LAZY_ASSERT = `'use strict';
+function assert(value, message) { if (!value) require('node:assert').ok(value, message); }
+assert.ok = assert;
+module.exports = assert;
+`;
+
+/** esbuild plugins: undici becomes the slim entry, with a lazy node:assert; PATCHES are applied. */
 function plugins(root: string): Plugin[] {
-  const undiciDir = dirname(fileURLToPath(import.meta.resolve('undici/package.json', pathToFileURL(join(root, 'package.json')).href)));
+  const undiciDir = dirname(realpathSync(createRequire(join(root, 'package.json')).resolve('undici/package.json')));
   return [
     {
       name: 'undici-slim',
       setup(b) {
         b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-slim', namespace: 'utrig-undici' }));
-        b.onLoad({ filter: /.*/, namespace: 'utrig-undici' }, () => ({ contents: undiciSlimSource(undiciDir), loader: 'js', resolveDir: undiciDir }));
+        b.onLoad({ filter: /^undici-slim$/, namespace: 'utrig-undici' }, () => ({ contents: undiciSlimSource(undiciDir), loader: 'js', resolveDir: undiciDir }));
+        b.onResolve({ filter: /^node:assert$/ }, (args) =>
+          args.importer.startsWith(undiciDir) ? { path: 'lazy-assert', namespace: 'utrig-undici' } : undefined,
+        );
+        b.onLoad({ filter: /^lazy-assert$/, namespace: 'utrig-undici' }, () => ({ contents: LAZY_ASSERT, loader: 'js' }));
       },
     },
     {
-      name: 'commander-lazy-child-process',
+      name: 'patches',
       setup(b) {
-        b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
-          const text = readFileSync(args.path, 'utf8');
-          const eager = "const childProcess = require('node:child_process');";
-          if (!text.includes(eager)) {
-            return { errors: [{ text: `commander's lib/command.js no longer has "${eager}": update the commander-lazy-child-process plugin in src/build.ts` }] };
-          }
-          const lazy = "let childProcessModule; const childProcess = { spawn: (...a) => (childProcessModule ??= require('node:child_process')).spawn(...a) };";
-          return { contents: text.replace(eager, lazy), loader: 'js' };
-        });
+        for (const patch of PATCHES) {
+          b.onLoad({ filter: patch.file }, (args) => {
+            let text = readFileSync(args.path, 'utf8');
+            for (const [from, to] of patch.edits) {
+              if (!text.includes(from)) {
+                return { errors: [{ text: `${relative(root, args.path)} no longer has "${from}": update PATCHES in src/build.ts (${patch.why})` }] };
+              }
+              text = text.replace(from, to);
+            }
+            return { contents: text, loader: 'js' };
+          });
+        }
       },
     },
   ];

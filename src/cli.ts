@@ -5,7 +5,7 @@ import { buildDeps, parseGlobals, type CommandContext, type Run, type WithDeps }
 import { EXIT, UtrigError } from './errors.js';
 import { systemIO, type IO } from './io.js';
 import { examples } from './output/help.js';
-import { Messages } from './output/messages.js';
+import { loadColour, Messages } from './output/messages.js';
 
 /** Set by the bundle build (src/build.ts); the unbundled build reads package.json. */
 declare const UTRIG_BUILD_VERSION: string | undefined;
@@ -111,7 +111,7 @@ function configure(cmd: Command, io: IO): void {
 /** Runs utrig with these arguments; resolves to the exit code. */
 export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const r: Run = { io, env };
-  const program = await buildProgram(r, argv);
+  const [program] = await Promise.all([buildProgram(r, argv), loadColour(io)]);
   configure(program, io);
   const onSigint = () => {
     if (r.foreground) r.foreground.abort();

@@ -2,14 +2,14 @@
 // without the bundle, output survives the early exit on a slow pipe, and the build keeps undici slim.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkUndiciNames, undiciNamesIn, UNDICI_SLIM_NAMES } from '../src/build.js';
-import { assertExit, BIN, ROOT, runCli, runProcess, tempConfigDir } from './helpers.js';
+import { assertExit, BIN, harness, ROOT, runCli, runProcess, tempConfigDir } from './helpers.js';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -47,6 +47,45 @@ describe('launcher', () => {
     const res = await runCli(['--no-color', '--version']);
     assertExit(res, 0);
     assert.equal(res.stdout, `${VERSION}\n`);
+  });
+});
+
+describe('code cache', () => {
+  it('is written on the first run, used as it is afterwards, and a damaged one only costs speed', async () => {
+    const h = await harness();
+    const cache = mkdtempSync(join(tmpdir(), 'utrig-cache-'));
+    try {
+      const sid = (await h.create({ UsageCategory: 'sms', TriggerValue: '10', CallbackUrl: 'https://example.com/hook' })).sid as string;
+      const get = (env: Record<string, string> = {}) => h.run(['get', sid, '--json'], { env: { XDG_CACHE_HOME: cache, ...env } });
+      const first = await get();
+      assertExit(first, 0);
+      const files = () => {
+        const dirs = readdirSync(join(cache, 'utrig')).map((d) => join(cache, 'utrig', d));
+        return dirs.flatMap((d) => readdirSync(d).map((f) => join(d, f)));
+      };
+      const written = files();
+      // Node 22.1+ keeps its own compile cache there instead; Node 20 gets one file per bundle file it loaded
+      assert.ok(written.length > 3, `cache files: ${written.join(', ')}`);
+      const stamps = () => new Map(files().map((f) => [f, statSync(f).mtimeMs]));
+      const before = stamps();
+      const second = await get();
+      assertExit(second, 0);
+      assert.equal(second.stdout, first.stdout);
+      // a cache V8 refused would be written again on every run
+      assert.deepEqual(stamps(), before, 'the second run rewrote cache files: V8 refused them');
+      for (const f of files()) writeFileSync(f, 'not a code cache');
+      const damaged = await get();
+      assertExit(damaged, 0);
+      assert.equal(damaged.stdout, first.stdout);
+      rmSync(join(cache, 'utrig'), { recursive: true });
+      const plain = await get({ UTRIG_NO_CODE_CACHE: '1' });
+      assertExit(plain, 0);
+      assert.equal(plain.stdout, first.stdout);
+      assert.ok(!existsSync(join(cache, 'utrig')), 'UTRIG_NO_CODE_CACHE=1 still wrote a cache');
+    } finally {
+      await h.close();
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
 
