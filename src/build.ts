@@ -99,8 +99,15 @@ const PATCHES: { file: RegExp; why: string; edits: [string, string][] }[] = [
   },
   {
     file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
-    why: 'HTTP/2 (node:http2, node:tls) only when a server negotiates it, which needs allowH2 (utrig does not set it)',
-    edits: [["const connectH2 = require('./client-h2.js')", "const connectH2 = (...a) => require('./client-h2.js')(...a)"]],
+    why: 'HTTP/2 (node:http2, node:tls) only when a server negotiates it, which needs allowH2 (utrig does not set it); node:http only for a --max-http-header-size given to node',
+    edits: [
+      ["const connectH2 = require('./client-h2.js')", "const connectH2 = (...a) => require('./client-h2.js')(...a)"],
+      [
+        "const http = require('node:http')",
+        // 16 KiB is node's default (http.maxHeaderSize reads --max-http-header-size); node:http costs ~4 ms to load
+        "const http = { get maxHeaderSize () { return /max-http-header-size/.test(process.execArgv.join(' ') + ' ' + (process.env.NODE_OPTIONS || '')) ? require('node:http').maxHeaderSize : 16384 } }",
+      ],
+    ],
   },
   {
     file: /[\\/]undici[\\/]lib[\\/]core[\\/]util\.js$/,
