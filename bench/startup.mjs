@@ -157,10 +157,15 @@ async function main() {
   const roots = [{ label: 'this', dir: ROOT }, ...o.compare.map((d) => ({ label: basename(d), dir: d }))];
   if (roots.length > 1) roots[0].label = `this (${basename(ROOT)})`;
   const lines = [];
-  if (!o.only || o.only.some((id) => id !== 'wizard')) lines.push(...(await mainRows(o, roots)));
+  let nodeFloor;
+  if (!o.only || o.only.some((id) => id !== 'wizard')) {
+    const m = await mainRows(o, roots);
+    lines.push(...m.lines);
+    nodeFloor = m.floorMs;
+  }
   if (o.wizard && (!o.only || o.only.includes('wizard'))) {
     if (lines.length === 0) lines.push(`| command | ${roots.map((r) => `${r.label} (min–max)`).join(' | ')} | target |`, `|---|${roots.map(() => '---|').join('')}---|`);
-    lines.push(...(await wizardRows(roots, o.wizardRuns ?? Math.min(o.runs, 10), o.warmup)));
+    lines.push(...(await wizardRows(roots, o.wizardRuns ?? Math.min(o.runs, 10), o.warmup, nodeFloor)));
   }
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -245,11 +250,19 @@ async function mainRows(o, roots) {
     const target = r.targetWhole ? `≤ ${r.target}× / ≤ ${r.targetWhole}×` : `≤ ${r.target}×`;
     lines.push(`| ${r.label} | ${cells.join(' | ')} | ${target} |`);
   }
-  return lines;
+  return { lines, floorMs: fMs };
 }
 
 /** The wizard row: process start to the category prompt on a real terminal (tmux), as a ratio to node drawing one line the same way. */
-async function wizardRows(roots, runs, warmup) {
+async function wizardRows(roots, runs, warmup, nodeFloorMs) {
+  if (nodeFloorMs === undefined) {
+    const xs = [];
+    for (let i = 0; i < warmup + runs; i++) {
+      const r = await run(process.execPath, ['-e', '0'], { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' });
+      if (i >= warmup) xs.push(r.ms);
+    }
+    nodeFloorMs = median(xs);
+  }
   if (spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status !== 0) return ['', 'wizard: tmux is not installed; row skipped'];
   const dir = mkdtempSync(join(tmpdir(), 'utrig-bench-wiz-'));
   const socket = `utrig-bench-${process.pid}`;
@@ -275,11 +288,17 @@ async function wizardRows(roots, runs, warmup) {
     rmSync(dir, { recursive: true, force: true });
   }
   const f = median(floor);
+  // tmux's part (send-keys, a shell, polling the screen) is the tmux floor less node's own start: taken off,
+  // what is left is comparable with `node -e 0`
+  const overhead = Math.max(0, f - nodeFloorMs);
+  const net = (x) => (x - overhead) / nodeFloorMs;
   const cells = roots.map((r) => {
     const xs = times.get(r.dir);
-    return `${(median(xs) / f).toFixed(2)}× (${(Math.min(...xs) / f).toFixed(2)}–${(Math.max(...xs) / f).toFixed(2)})`;
+    return `${net(median(xs)).toFixed(2)}× (${net(Math.min(...xs)).toFixed(2)}–${net(Math.max(...xs)).toFixed(2)}); ${(median(xs) / f).toFixed(2)}× the tmux floor`;
   });
-  return [`| wizard: process start to the category prompt drawn (tmux; floor: node drawing one line there, ${f.toFixed(0)} ms; ${runs} runs) | ${cells.join(' | ')} | ≤ 3× |`];
+  return [
+    `| wizard: process start to the category prompt drawn (tmux, ${runs} runs; tmux floor: node drawing one line there, ${f.toFixed(0)} ms, whose excess over \`node -e 0\` is taken off) | ${cells.join(' | ')} | ≤ 3× |`,
+  ];
 }
 
 if (process.argv[2] === '--serve') await serve();
