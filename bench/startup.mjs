@@ -6,6 +6,7 @@
 //   node bench/startup.mjs [--runs 15] [--warmup 2] [--only get,list1k] [--compare DIR ...] [--no-wizard]
 // --compare DIR measures DIR's bin/utrig too (a built checkout, e.g. main), interleaved in the same run.
 // Needs `npm run build` (the bundle, and dist/src for the emulator); the wizard row needs tmux.
+// One file over 300 lines on purpose: it is its own server process (--serve), and both halves share the rows' data.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
