@@ -1,4 +1,5 @@
-// CLI benchmark: start-up time, and memory of `utrig list --output ndjson` over 1k/10k/50k rows
+// CLI benchmark: start-up as a ratio to `node -e 0` (bench/startup.mjs has the full start-up table), and memory of
+// `utrig list --output ndjson` over 1k/10k/50k rows
 // served by a synthetic paging server on loopback (an account holds 1,000 triggers; the server
 // ignores that so the streaming path is measured). Bounded; exits by itself.
 // Run after `npm run build`:  node bench/cli.mjs
@@ -39,10 +40,10 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 env.UTRIG_API_URL = `http://127.0.0.1:${server.address().port}`;
 
 /** Runs the CLI; returns wall ms, ms to the first stdout byte, lines, and peak RSS (VmHWM) in MiB. */
-function run(args) {
+function run(args, cmd = [BIN]) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [...cmd, ...args], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     let first = null;
     let lines = 0;
     let hwm = 0;
@@ -69,17 +70,25 @@ function run(args) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+const floor = [];
 const startup = [];
 const cats = [];
-for (let i = 0; i < 9; i++) {
-  startup.push((await run(['--version'])).ms);
-  cats.push((await run(['categories', 'sms', '--json'])).ms);
+for (let i = 0; i < 12; i++) {
+  const f = (await run(['-e', '0'], [])).ms;
+  const v = (await run(['--version'])).ms;
+  const c = (await run(['categories', 'sms', '--json'])).ms;
+  if (i < 2) continue; // warm-up
+  floor.push(f);
+  startup.push(v);
+  cats.push(c);
 }
+const ratio = (xs) => `${(median(xs) / median(floor)).toFixed(2)}× (${(Math.min(...xs) / median(floor)).toFixed(2)}–${(Math.max(...xs) / median(floor)).toFixed(2)})`;
 
+console.log(`floor \`node -e 0\`: median ${median(floor).toFixed(0)} ms of 10 runs after 2 warm-up`);
 console.log('| measure | result |');
 console.log('|---|---|');
-console.log(`| \`utrig --version\` wall time (median of 9) | ${median(startup).toFixed(0)} ms |`);
-console.log(`| \`utrig categories sms --json\` wall time (median of 9) | ${median(cats).toFixed(0)} ms |`);
+console.log(`| \`utrig --version\`, ratio to the floor (median, min–max) | ${ratio(startup)} |`);
+console.log(`| \`utrig categories sms --json\`, ratio to the floor | ${ratio(cats)} |`);
 for (const n of [1_000, 10_000, 50_000]) {
   total = n;
   const r = await run(['list', '--output', 'ndjson']);

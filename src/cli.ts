@@ -4,11 +4,17 @@ import { closeDispatcher } from './api/client.js';
 import { buildDeps, parseGlobals, type CommandContext, type Run, type WithDeps } from './deps.js';
 import { EXIT, UtrigError } from './errors.js';
 import { systemIO, type IO } from './io.js';
+import { escapeControlsKeepLines } from './output/escape.js';
 import { examples } from './output/help.js';
 import { styleHelp } from './output/help-style.js';
-import { Messages } from './output/messages.js';
+import { loadColour, Messages } from './output/messages.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** Set by the bundle build (src/build.ts); the unbundled build reads package.json. */
+declare const UTRIG_BUILD_VERSION: string | undefined;
+const VERSION =
+  typeof UTRIG_BUILD_VERSION === 'string'
+    ? UTRIG_BUILD_VERSION
+    : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 type Raw = Record<string, unknown>;
 
@@ -85,7 +91,7 @@ export async function buildProgram(r: Run, argv?: string[]): Promise<Command> {
         'utrig list --category sms --json | jq -r ".[].sid"',
         'utrig get UT33c6aeeba34e48f38d6899ea5b765ad4',
       ) +
-        '\nExit codes: 0 ok, 1 API error, 2 usage error, 3 auth/config, 4 not found, 5 network, 130 interrupted.\n',
+        '\nExit codes: 0 ok, 1 API error, 2 usage error, 3 auth/config, 4 not found, 5 network, 6 some accounts failed, 130 interrupted.\n',
     );
 
   const ctx: CommandContext = { run: r, withDeps, wholeTree: () => buildProgram({ io: r.io, env: r.env }) };
@@ -108,7 +114,7 @@ function configure(cmd: Command, io: IO): void {
 /** Runs utrig with these arguments; resolves to the exit code. */
 export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const r: Run = { io, env };
-  const program = await buildProgram(r, argv);
+  const [program] = await Promise.all([buildProgram(r, argv), loadColour(io)]);
   configure(program, io);
   const onSigint = () => {
     if (r.foreground) r.foreground.abort();
@@ -148,10 +154,11 @@ function report(err: unknown, io: IO, verbose: boolean): number {
   const m = new Messages(io);
   if (err instanceof UtrigError) {
     if (!(err as { reported?: boolean }).reported) m.error(err.message, err.hint);
-    if (verbose && err.cause instanceof Error && err.cause.stack) io.stderr.write(`${err.cause.stack}\n`);
+    if (verbose && err.cause instanceof Error && err.cause.stack) io.stderr.write(`${escapeControlsKeepLines(err.cause.stack)}\n`);
     return err.exitCode;
   }
   m.error(`unexpected failure: ${(err as Error)?.message ?? String(err)}`, 'run again with --verbose for details, and report it');
-  if (verbose && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  // a stack can quote server text (JSON.parse errors quote their input): shown inert, like every message
+  if (verbose && err instanceof Error && err.stack) io.stderr.write(`${escapeControlsKeepLines(err.stack)}\n`);
   return EXIT.API;
 }

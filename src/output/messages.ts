@@ -1,15 +1,36 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import type { IO } from '../io.js';
 import { escapeControls, escapeControlsKeepLines } from './escape.js';
 
+let chalkModule: typeof import('chalk') | undefined;
+
+/**
+ * Loads chalk when the IO may colour something (main calls it before a command runs): chalk costs start-up
+ * time (issue 10), and most runs (pipes, NO_COLOR, scripts) colour nothing.
+ */
+export async function loadColour(io: IO): Promise<void> {
+  if (io.colorLevel > 0) chalkModule ??= await import('chalk');
+}
+
+/** What chalk does at level 0: the text, several arguments joined by spaces; every style is the same. */
+const plainText = (...text: unknown[]): string => (text.length === 1 ? String(text[0]) : text.join(' '));
+const PLAIN: ChalkInstance = new Proxy(plainText, {
+  get: (_t, key) => (typeof key === 'symbol' || key === 'then' ? undefined : key === 'level' ? 0 : PLAIN),
+}) as unknown as ChalkInstance;
+
+/** A chalk at this level, or plain text at level 0 (or when loadColour was not awaited). */
+function painter(level: 0 | 1 | 2 | 3): ChalkInstance {
+  return level === 0 || !chalkModule ? PLAIN : new chalkModule.Chalk({ level });
+}
+
 /** A chalk instance at the IO's colour level (never chalk's global default). */
 export function chalkFor(io: IO): ChalkInstance {
-  return new Chalk({ level: io.colorLevel });
+  return painter(io.colorLevel);
 }
 
 /** A chalk instance for stderr: coloured only when stderr is a terminal too. */
 export function stderrChalk(io: IO): ChalkInstance {
-  return new Chalk({ level: io.stderrIsTTY || io.env.FORCE_COLOR ? io.colorLevel : 0 });
+  return painter(io.stderrIsTTY || io.env.FORCE_COLOR ? io.colorLevel : 0);
 }
 
 /**
