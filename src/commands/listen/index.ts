@@ -74,7 +74,7 @@ export function declareListen(program: Command, ctx: CommandContext): void {
       ctx.withDeps(async (deps, raw) => {
         const o = parseListenOptions(raw);
         const { startListener } = await import('./server.js');
-        const { describeStart, renderCallbackBlock } = await import('./render.js');
+        const { describeStart, pathOf, renderCallbackBlock } = await import('./render.js');
         let signing: { authToken: string; source: string } | undefined;
         if (o.verify) {
           const { resolveSigningCredentials } = await import('../signing.js');
@@ -93,7 +93,7 @@ export function declareListen(program: Command, ctx: CommandContext): void {
             if (e.verified === false) {
               const action = o.verify ? 'answered 403' : 'accepted anyway (--no-verify)';
               deps.messages.warn(
-                `${e.method} ${e.path}: ${e.reason ?? 'bad signature'}; ${action}. Check the auth token (${signing?.source ?? 'none'}) and, behind a tunnel, --public-url`,
+                `${e.method} ${pathOf(e.path)}: ${e.reason ?? 'bad signature'}; ${action}. Check the auth token (${signing?.source ?? 'none'}) and, behind a tunnel, --public-url`,
               );
             }
             if (asBlocks) deps.io.stdout.write(renderCallbackBlock(c, e, n));

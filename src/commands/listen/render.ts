@@ -21,13 +21,20 @@ function formatValue(v: string | undefined): string {
   return /^-?\d+\.\d+$/.test(v) ? v.replace(/\.?0+$/, '') : v;
 }
 
+/** The path of a request target, without its query. */
+export function pathOf(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf('?');
+  return q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
+}
+
 /** The human block for one callback (a terminal); everything from the request is shown escaped. */
 export function renderCallbackBlock(c: ChalkInstance, e: CallbackEvent, n: number): string {
   const p: Record<string, string> = {};
   for (const [k, v] of Object.entries(e.params)) p[k] = escapeControls(v);
   const check = e.verified === true ? c.green('✓ verified') : e.verified === false ? c.red('✗ NOT verified') : c.yellow('not checked');
   const answered = e.status < 300 ? c.green(String(e.status)) : c.red(String(e.status));
-  const head = `${c.bold(`#${n}`)} ${e.time.slice(11, 19)}  ${escapeControls(e.method)} ${escapeControls(e.path)}  ${check}  answered ${answered}\n`;
+  // the path only: a GET callback's query is its parameters, shown in the block below
+  const head = `${c.bold(`#${n}`)} ${e.time.slice(11, 19)}  ${escapeControls(e.method)} ${escapeControls(pathOf(e.path))}  ${check}  answered ${answered}\n`;
   const pairs: [string, string][] = [];
   if (p.UsageTriggerSid !== undefined) {
     pairs.push(['Trigger', c.cyan(p.UsageTriggerSid)]);
