@@ -33,7 +33,8 @@ const COMMANDS: { names: string[]; load: () => Promise<(program: Command, ctx: C
   { names: ['logout'], load: () => import('./commands/logout.js').then((m) => m.declareLogout) },
   { names: ['profiles'], load: () => import('./commands/profiles.js').then((m) => m.declareProfiles) },
   { names: ['emulator'], load: () => import('./commands/emulator.js').then((m) => m.declareEmulator) },
-  { names: ['listen', 'fire'], load: () => import('./commands/callbacks.js').then((m) => (p, c) => m.declareCallbackCommands(p, c.run, c.withDeps)) },
+  { names: ['listen'], load: () => import('./commands/listen/index.js').then((m) => m.declareListen) },
+  { names: ['fire'], load: () => import('./commands/fire.js').then((m) => m.declareFire) },
   { names: ['completion'], load: () => import('./completion/command.js').then((m) => m.declareCompletion) },
   { names: ['__complete'], load: () => import('./completion/command.js').then((m) => m.declareComplete) },
 ];

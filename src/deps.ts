@@ -144,7 +144,8 @@ async function resolve(deps: Deps): Promise<Resolved> {
     // concurrent --local commands take turns on the state file instead of overwriting each other
     const emu = await startEmulator({ statePath, stateLockWaitMs: Math.max(g.timeout, 30) * 1000 });
     deps.cleanup.push(() => emu.close());
-    deps.messages.note(`using the local emulator (state in ${statePath})`);
+    // for a person at a terminal, once per command (resolve runs once): scripts and CI stay quiet
+    if (deps.io.stderrIsTTY) deps.messages.note(`using the local emulator (state in ${statePath})`);
     return {
       baseUrl: emu.url,
       credentials: { accountSid: subaccount(g, emu.accountSid), username: emu.accountSid, password: emu.authToken },

@@ -327,7 +327,9 @@ test('listen without an auth token (API-key credentials) says so; --no-verify ac
 });
 
 test('the terminal block of a callback (fixed event, no colour)', async () => {
-  const { renderCallbackBlock, signedUrlFor, parseListenOptions } = await import('../src/commands/listen.js');
+  const { parseListenOptions } = await import('../src/commands/listen/index.js');
+  const { signedUrlFor } = await import('../src/commands/listen/server.js');
+  const { renderCallbackBlock } = await import('../src/commands/listen/render.js');
   const { Chalk } = await import('chalk');
   const e = {
     time: '2026-11-01T12:34:56.000Z',

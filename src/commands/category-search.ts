@@ -49,5 +49,31 @@ export function searchCategories(term: string | undefined, first?: string): stri
 
 /** A search choice: the category padded, then its short group label ("sms-outbound  SMS"). */
 export function categoryChoice(c: string, width: number): { value: string; name: string; short: string } {
-  return { value: c, name: `${c.padEnd(width)}  ${categoryGroup(c)}`, short: c };
+  return { value: c, name: `${cutTo(c, width).padEnd(width)}  ${categoryGroup(c)}`, short: c };
+}
+
+/** The pointer inquirer draws before a choice ("❯ "), and the gap before the group label. */
+const CHOICE_CHROME = 2 + 2;
+
+/**
+ * The choices of the category search for a terminal `columns` wide: the name column as wide as the
+ * longest name shown, so every group label lines up, but never so wide that a line would wrap; then a
+ * name longer than the column is cut with '…' (the value chosen is still the whole name).
+ */
+export function categoryChoices(hits: readonly string[], columns: number): { value: string; name: string; short: string }[] {
+  let widest = 0;
+  let group = 0;
+  for (const h of hits) {
+    widest = Math.max(widest, h.length);
+    group = Math.max(group, categoryGroup(h).length);
+  }
+  // one column spare: a line exactly as wide as the terminal wraps on some terminals
+  const room = Math.max(12, columns - CHOICE_CHROME - group - 1);
+  const width = Math.min(widest, room);
+  return hits.map((h) => categoryChoice(h, width));
+}
+
+/** Cuts text (one column a character) to width, ending in '…' when it was cut. */
+export function cutTo(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
 }

@@ -296,11 +296,23 @@ export function declareEmulator(program: Command, { run: r, withDeps }: CommandC
           format: chooseFormat(deps.io, deps.globals.output, deps.globals.json),
           fields: parseFields(deps.globals.fields, [...fields, 'account_sid', 'params']),
           csvFields: fields,
-          columns: fields.map((f) => ({ header: f.toUpperCase(), get: (x: Raw) => (x[f] === null || x[f] === undefined ? '' : String(x[f])), shrink: f === 'url' })),
+          // too wide for the terminal: cut the idempotency token first (it repeats the account and trigger
+          // SIDs), then the error, then the URL and trigger SID evenly; times, attempts and statuses stay whole
+          columns: fields.map((f) => ({ header: f.toUpperCase(), get: (x: Raw) => deliveryCell(f, x[f]), shrink: DELIVERY_SHRINK[f] ?? false })),
         });
         if (n === 0) deps.messages.note('no callbacks delivered yet');
       }),
     );
+}
+
+/** Which columns of the deliveries table may be cut, and in what order (highest first). */
+const DELIVERY_SHRINK: Record<string, number> = { idempotency_token: 3, error: 2, url: 1, trigger_sid: 1 };
+
+/** A deliveries table cell: the time to the second (still ISO 8601, UTC), the rest as given. */
+function deliveryCell(field: string, v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const text = String(v);
+  return field === 'time' ? text.replace(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z$/, '$1Z') : text;
 }
 
 function stripUndefined<T extends Record<string, string | undefined>>(o: T): { [K in keyof T]?: string } {

@@ -1,8 +1,11 @@
+// `utrig fire`: declaration, flags, and the sending (undici and the credentials load inside run).
 import { randomBytes } from 'node:crypto';
-import { buildCallbackParams, deliverCallback, type DeliveryAttempt, type TriggerLike } from '../api/callback.js';
-import type { Deps } from '../deps.js';
+import { Option, type Command } from 'commander';
+import type { DeliveryAttempt, TriggerLike } from '../api/callback.js';
+import type { CommandContext, Deps } from '../deps.js';
 import { ApiError, NetworkError, UsageError } from '../errors.js';
 import { escapeControls } from '../output/escape.js';
+import { examples } from '../output/help.js';
 import {
   parseCallbackMethod,
   parseCallbackUrl,
@@ -15,7 +18,6 @@ import {
   type RecurringValue,
   type TriggerByValue,
 } from './flags.js';
-import { resolveSigningCredentials } from './signing.js';
 
 /** The flags of `utrig fire`. */
 export interface FireOptions {
@@ -109,6 +111,9 @@ export function triggerFromFlags(o: FireOptions, accountSid: string, sid = madeU
 
 /** Sends one signed callback for the trigger (fetched or made up); never throws for the receiver's answer. */
 export async function run(deps: Deps, o: FireOptions, onAttempt?: (a: DeliveryAttempt, willRetry: boolean) => void): Promise<FireResult> {
+  // undici (through the sender) and the credentials load only when a callback is sent
+  const { buildCallbackParams, deliverCallback } = await import('../api/callback.js');
+  const { resolveSigningCredentials } = await import('./signing.js');
   const signing = await resolveSigningCredentials(deps, 'fire');
   let trigger: TriggerLike;
   if (o.sid !== undefined) {
@@ -165,4 +170,46 @@ export function describeFire(r: FireResult): string {
   const what = r.status === null ? `no answer (${r.error ?? 'unreachable'})` : `answered ${r.status}`;
   const tries = r.attempts === 1 ? '1 attempt' : `${r.attempts} attempts`;
   return escapeControls(`${r.method} ${r.url} ${what} in ${r.ms} ms (${tries}; trigger ${r.params.UsageTriggerSid ?? '?'})`) + '\n';
+}
+
+/** Declares `utrig fire`. */
+export function declareFire(program: Command, ctx: CommandContext): void {
+  program
+    .command('fire')
+    .summary('send one signed usage-trigger callback to a URL')
+    .description(
+      'Send one realistic, signed usage-trigger callback: for a trigger fetched from the API (to its callback URL unless ' +
+        '--to is given, with its callback method), or for a trigger made up from the flags. Exits 0 on a 2xx answer.',
+    )
+    .usage('<UT…> [--to <url>] [options]\n       utrig fire --category <category> --value <n> --to <url> [options]')
+    .argument('[sid]', 'trigger SID (UT…) to fire')
+    .option('--to <url>', "where to send the callback (default with a SID: the trigger's callback URL)")
+    .option('--category <category>', 'usage category of a made-up trigger')
+    .option('--value <n>', 'value reached (TriggerValue and CurrentValue) of a made-up trigger')
+    .addOption(new Option('--recurring <period>', 'period of a made-up trigger {daily|monthly|yearly|alltime} (default: once)'))
+    .addOption(new Option('--trigger-by <field>', 'field a made-up trigger watches {count|usage|price} (default: usage)'))
+    .addOption(new Option('--method <method>', 'HTTP method {GET|POST} (default: the trigger\'s callback method, or POST)'))
+    .option('--retry', 'retry three times after a 5xx or no answer, as Twilio does')
+    .option('--allow-unknown-category', 'send a category newer than utrig knows')
+    .addHelpText(
+      'after',
+      examples(
+        'utrig fire UT33c6aeeba34e48f38d6899ea5b765ad4 --to http://127.0.0.1:3000/',
+        'utrig fire --category sms --value 100 --recurring monthly --to http://127.0.0.1:3000/ --retry',
+        'utrig fire --category totalprice --trigger-by price --value 50 --method GET --to https://example.com/hook --json',
+      ),
+    )
+    .action(
+      ctx.withDeps(async (deps, raw, args) => {
+        const o = parseFireOptions(raw, args);
+        if (o.unknownCategory) deps.messages.warn(`"${o.category}" is not a category utrig knows; sending it as given`);
+        const res = await run(deps, o, (a, willRetry) => {
+          if (willRetry) deps.messages.note(`attempt ${a.attempt}: ${a.status ?? a.error ?? 'no answer'} in ${a.ms} ms; retrying`);
+        });
+        if (deps.io.stdoutIsTTY && deps.globals.output === undefined && !deps.globals.json) deps.io.stdout.write(describeFire(res));
+        else deps.io.stdout.write(JSON.stringify(res) + '\n');
+        const failure = fireFailure(res);
+        if (failure) throw failure;
+      }),
+    );
 }

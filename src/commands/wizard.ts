@@ -11,7 +11,7 @@ import { stderrChalk } from '../output/messages.js';
 import { cellText } from '../output/render.js';
 import { TRIGGER_SID_RE } from '../rules.js';
 import { ask, loadPrompts, promptContext, type Prompts } from '../prompt.js';
-import { categoryChoice, searchCategories } from './category-search.js';
+import { categoryChoices, cutTo, searchCategories } from './category-search.js';
 import type { CreateOptions } from './create.js';
 import {
   FRIENDLY_NAME_MAX,
@@ -103,9 +103,7 @@ export async function runCreateWizard(deps: Deps, given: CreateOptions): Promise
           message: 'Usage category (type to filter, e.g. "sms out")',
           pageSize: 12,
           source: (term) => {
-            const hits = searchCategories(term, o.category);
-            const width = Math.min(NAME_COLUMN_MAX, Math.max(0, ...hits.map((h) => h.length)));
-            return hits.map((h) => categoryChoice(h, width));
+            return categoryChoices(searchCategories(term, o.category), deps.io.columns);
           },
         },
         ctx,
@@ -336,7 +334,7 @@ export async function pickTriggersToDelete(deps: Deps): Promise<string[]> {
         pageSize: 15,
         choices: rows.map((r) => ({
           value: r.sid,
-          name: `${r.sid}  ${r.category.padEnd(width)}  ${r.value.padStart(8)}  ${r.name}`.trimEnd(),
+          name: `${r.sid}  ${cutTo(r.category, width).padEnd(width)}  ${r.value.padStart(8)}  ${r.name}`.trimEnd(),
           short: r.sid,
         })),
       },

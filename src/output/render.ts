@@ -15,8 +15,12 @@ export interface Column {
   get: (row: Row) => string;
   /** Colour for the cell; applied after widths are decided. */
   color?: (c: ChalkInstance, text: string, row: Row) => string;
-  /** May be truncated when the table is wider than the terminal. */
-  shrink?: boolean;
+  /**
+   * May be cut (to no less than 8 columns) when the table is wider than the terminal. A number ranks
+   * the shrinkable columns: the highest is cut first, and a lower one only once every higher one is at
+   * its floor (true is 1). Within a rank the widest is cut first, down to the next widest, then evenly.
+   */
+  shrink?: boolean | number;
 }
 
 export interface RenderOptions {
@@ -76,17 +80,39 @@ function fitWidths(columns: Column[], heads: string[], cells: string[][], width:
   }
   const gap = 2 * (columns.length - 1);
   let over = widths.reduce((a, b) => a + b, 0) + gap - width;
+  const rank = (c: Column): number => (c.shrink === true ? 1 : typeof c.shrink === 'number' ? c.shrink : 0);
   while (over > 0) {
-    let widest = -1;
+    // the highest rank with a column still above the floor; in it, the widest and the next widest
+    let top = 0;
     columns.forEach((c, i) => {
-      if (c.shrink && widths[i]! > 8 && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      if (widths[i]! > 8) top = Math.max(top, rank(c));
     });
-    if (widest < 0) break;
-    const cut = Math.min(over, widths[widest]! - 8);
+    if (top <= 0) break;
+    let widest = -1;
+    let next = 8;
+    columns.forEach((c, i) => {
+      if (rank(c) !== top || widths[i]! <= 8) return;
+      if (widest < 0 || widths[i]! > widths[widest]!) {
+        if (widest >= 0) next = Math.max(next, widths[widest]!);
+        widest = i;
+      } else next = Math.max(next, widths[i]!);
+    });
+    // cut the widest down to the next widest (at least one column), so columns of a rank shrink evenly
+    const cut = Math.min(over, Math.max(1, widths[widest]! - next));
     widths[widest]! -= cut;
     over -= cut;
   }
   return widths;
+}
+
+/**
+ * The width a table must fit: the terminal's on a terminal. In a pipe there is no width to fit (as gh
+ * prints full values when piped), so nothing is cut, unless COLUMNS asks for one explicitly.
+ */
+function tableWidth(io: IO): number {
+  if (io.stdoutIsTTY) return io.columns;
+  const asked = Number(io.env.COLUMNS);
+  return Number.isInteger(asked) && asked > 0 ? asked : Number.POSITIVE_INFINITY;
 }
 
 let graphemes: Intl.Segmenter | undefined;
@@ -117,7 +143,7 @@ async function* tableChunks(io: IO, rows: Row[], columns: Column[]): AsyncGenera
   // every cell is escaped here, so a table declared anywhere shows hostile text inert
   const heads = columns.map((col) => escapeControls(col.header));
   const cells = rows.map((r) => columns.map((col) => escapeControls(col.get(r))));
-  const widths = fitWidths(columns, heads, cells, io.columns, measure);
+  const widths = fitWidths(columns, heads, cells, tableWidth(io), measure);
   const options = {
     chars: BORDERLESS,
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },

@@ -1,32 +1,14 @@
-// Over 300 lines: `utrig listen` is one small HTTP server whose parts share its state (the --count
-// tally, the stop switch, the forwarding agent and the loop guard): options, the signed URL, reading a
-// bounded body, verification, forwarding and the terminal block. Split it into src/commands/listen/
-// when it grows further; today every part is read together when the receiver changes.
+// The receiver of `utrig listen`: one small HTTP server whose parts share its state (the --count tally,
+// the stop switch, the forwarding agent and the loop guard): the signed URL, a bounded body, verification,
+// forwarding. Loaded only when listen runs.
 import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { ChalkInstance } from 'chalk';
 import { Agent, request } from 'undici';
-import { checkRequestSignature, isFormRequest } from '../api/signature.js';
-import { UsageError } from '../errors.js';
-import { escapeControls } from '../output/escape.js';
-import { keyValues } from '../output/render.js';
-import { parseCallbackUrl, parseIntFlag, str } from './flags.js';
-
-/** The flags of `utrig listen`. */
-export interface ListenOptions {
-  port: number;
-  host: string;
-  /** Only this path is a callback; absent = any path. */
-  path?: string | undefined;
-  forwardTo?: string | undefined;
-  /** What to answer when not forwarding (default 200). */
-  status: number;
-  verify: boolean;
-  publicUrl?: string | undefined;
-  count?: number | undefined;
-}
+import { checkRequestSignature, isFormRequest } from '../../api/signature.js';
+import { UsageError } from '../../errors.js';
+import type { ListenOptions } from './index.js';
 
 /** One callback as `listen` reports it; the ndjson line is this object. */
 export interface CallbackEvent {
@@ -44,28 +26,6 @@ export interface CallbackEvent {
   reason?: string;
   /** Why listen refused a request whose signature was not the problem (a forwarding loop). */
   refused?: string;
-}
-
-/** Reads commander's values for `utrig listen`. */
-export function parseListenOptions(raw: Record<string, unknown>): ListenOptions {
-  const port = parseIntFlag('--port', str(raw, 'port') ?? '3000', 0, 65535);
-  const host = (str(raw, 'host') ?? '127.0.0.1').trim();
-  if (host === '') throw new UsageError('--host needs an address such as 127.0.0.1 or 0.0.0.0');
-  const path = str(raw, 'path');
-  if (path !== undefined && !path.startsWith('/')) throw new UsageError(`--path "${path}" must start with /, such as / or /usage-hook`);
-  const forwardTo = str(raw, 'forwardTo');
-  if (forwardTo !== undefined) parseCallbackUrl('--forward-to', forwardTo);
-  const publicUrl = str(raw, 'publicUrl');
-  if (publicUrl !== undefined) parseCallbackUrl('--public-url', publicUrl);
-  const statusRaw = str(raw, 'status');
-  const status = statusRaw === undefined ? 200 : parseIntFlag('--status', statusRaw, 200, 599);
-  if (statusRaw !== undefined && forwardTo !== undefined) {
-    throw new UsageError('--status and --forward-to disagree: with --forward-to listen answers with the status of your handler');
-  }
-  const countRaw = str(raw, 'count');
-  const count = countRaw === undefined ? undefined : parseIntFlag('--count', countRaw, 1, 1_000_000);
-  const verify = raw.verify !== false;
-  return { port, host, path, forwardTo, status, verify, publicUrl, count };
 }
 
 /**
@@ -326,53 +286,4 @@ export async function startListener(opts: ListenOptions, authToken: string | und
     else signal.addEventListener('abort', stop);
   });
   return { url: `http://${fallbackHost}${opts.path ?? '/'}`, done };
-}
-
-/** The startup line (stderr). */
-export function describeStart(url: string, source: string | undefined, o: ListenOptions): string {
-  const how = source === undefined ? 'signatures not verified: --no-verify' : `signatures verified with the auth token of ${source}`;
-  let line = `listening on ${url} (${how})`;
-  if (o.publicUrl) line += `\nsigned URLs start with ${o.publicUrl.replace(/\/+$/, '')} (--public-url)`;
-  if (o.forwardTo) line += `\nforwarding each verified callback to ${o.forwardTo}`;
-  if (o.count !== undefined) line += `\nstopping after ${o.count} accepted callback${o.count === 1 ? '' : 's'}`;
-  else line += '\npress Ctrl-C to stop';
-  return line;
-}
-
-function formatValue(v: string | undefined): string {
-  if (v === undefined || v === '') return '?';
-  return /^-?\d+\.\d+$/.test(v) ? v.replace(/\.?0+$/, '') : v;
-}
-
-/** The human block for one callback (a terminal); everything from the request is shown escaped. */
-export function renderCallbackBlock(c: ChalkInstance, e: CallbackEvent, n: number): string {
-  const p: Record<string, string> = {};
-  for (const [k, v] of Object.entries(e.params)) p[k] = escapeControls(v);
-  const check = e.verified === true ? c.green('✓ verified') : e.verified === false ? c.red('✗ NOT verified') : c.yellow('not checked');
-  const answered = e.status < 300 ? c.green(String(e.status)) : c.red(String(e.status));
-  const head = `${c.bold(`#${n}`)} ${e.time.slice(11, 19)}  ${escapeControls(e.method)} ${escapeControls(e.path)}  ${check}  answered ${answered}\n`;
-  const pairs: [string, string][] = [];
-  if (p.UsageTriggerSid !== undefined) {
-    pairs.push(['Trigger', c.cyan(p.UsageTriggerSid)]);
-    pairs.push(['Category', p.UsageCategory ?? '?']);
-    pairs.push(['Reached', `${p.TriggerBy ?? 'usage'} ${formatValue(p.CurrentValue)} (trigger value ${formatValue(p.TriggerValue)})`]);
-    pairs.push(['Period', p.Recurring ? p.Recurring : 'once']);
-    pairs.push(['Idempotency', p.IdempotencyToken ?? '']);
-    pairs.push(['Fired', p.DateFired ?? '']);
-    pairs.push(['Account', p.AccountSid ?? '']);
-  } else {
-    for (const [k, v] of Object.entries(p)) pairs.push([k, v]);
-    if (pairs.length === 0) pairs.push(['Params', c.dim('none (not a usage-trigger callback?)')]);
-  }
-  if (e.reason !== undefined) pairs.push(['Signature', c.red(escapeControls(e.reason))]);
-  if (e.refused !== undefined) pairs.push(['Refused', c.red(escapeControls(e.refused))]);
-  if (e.forwarded) {
-    pairs.push(['Forwarded', e.forwarded.status === null ? c.red(`failed after ${e.forwarded.ms} ms: ${escapeControls(e.forwarded.error ?? '')}`) : `${e.forwarded.status} in ${e.forwarded.ms} ms`]);
-  }
-  const body = keyValues(c, pairs)
-    .trimEnd()
-    .split('\n')
-    .map((l) => `  ${l}`)
-    .join('\n');
-  return `${head}${body}\n\n`;
 }
