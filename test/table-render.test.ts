@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { IO } from '../src/io.js';
+import { loadColour } from '../src/output/messages.js';
 import { renderList, renderTable, type Column } from '../src/output/render.js';
 import { TRIGGER_COLUMNS, TRIGGER_CSV_FIELDS } from '../src/output/triggers.js';
 import { assertExit, harness, type Harness } from './helpers.js';
@@ -85,7 +86,9 @@ describe('table renderer', () => {
   });
 
   it('renders colour with the header bold and nothing else added', async () => {
-    const out = await renderTable(testIO(80, 1), [{ name: '名前', id: 'x' }], [{ ...WIDE_COLUMNS[0]!, color: (c, t) => c.cyan(t) }, WIDE_COLUMNS[1]!]);
+    const io = testIO(80, 1);
+    await loadColour(io); // main does this before any command runs
+    const out = await renderTable(io, [{ name: '名前', id: 'x' }], [{ ...WIDE_COLUMNS[0]!, color: (c, t) => c.cyan(t) }, WIDE_COLUMNS[1]!]);
     assert.equal(out, '\x1b[1mNAME\x1b[22m  \x1b[1mID\x1b[22m\n\x1b[36m名前\x1b[39m  x\n');
   });
 });

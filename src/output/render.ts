@@ -57,15 +57,12 @@ const CHUNK_ROWS = 100;
 type Measure = (text: string) => number;
 
 /**
- * Loads cli-table3 (only when a table is drawn) and the string-width it pads with. string-width is
- * resolved from cli-table3's own location rather than declared by us, so our widths and its padding
- * come from the same function: a column decided here is exactly as wide as the one it draws.
+ * Loads cli-table3 (only when a table is drawn) and string-width. We declare string-width at the major
+ * cli-table3 depends on (^4.2), so npm installs one copy and our widths come from the function its
+ * padding uses: a column decided here is exactly as wide as the one it draws.
  */
 async function loadTable(): Promise<{ Table: typeof import('cli-table3'); measure: Measure }> {
-  const { default: Table } = await import('cli-table3');
-  const { createRequire } = await import('node:module');
-  const fromTable = createRequire(createRequire(import.meta.url).resolve('cli-table3'));
-  const stringWidth = fromTable('string-width') as (text: string) => number;
+  const [{ default: Table }, { default: stringWidth }] = await Promise.all([import('cli-table3'), import('string-width')]);
   // printable ASCII is one column a character: skip string-width's regexes for the common case
   const measure = (text: string): number => (/^[\x20-\x7e]*$/.test(text) ? text.length : stringWidth(text));
   return { Table, measure };
