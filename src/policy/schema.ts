@@ -216,12 +216,12 @@ function sidList(n: Node | null, line: number, field: string, lineOf: LineOf): s
   return n.items.map((it, i) => need(checkSid('AC', text(it as Node, lineOf(it as Node), `${field}[${i}]`)), lineOf(it as Node), `${field}[${i}]`));
 }
 
-/** One trigger; with `partialOf` (an override of a listed name) every field is optional. */
-function parseTrigger(n: Node, field: string, lineOf: LineOf, partial: { name: string } | undefined): TriggerSpec {
+/** One trigger; `named`: the name is the key of an override (not a field); `partial`: every field is optional (an override of a listed name). */
+function parseTrigger(n: Node, field: string, lineOf: LineOf, named: string | undefined, partial = false): TriggerSpec {
   const line = lineOf(n);
   if (!isMap(n)) throw new PolicyError(line, field, 'must be a map with name, category, value and callback_url');
-  const e = entries(n, field, partial ? TRIGGER_KEYS.filter((k) => k !== 'name') : TRIGGER_KEYS, lineOf);
-  const out: Partial<TriggerSpec> = partial ? { name: partial.name } : {};
+  const e = entries(n, field, named !== undefined ? TRIGGER_KEYS.filter((k) => k !== 'name') : TRIGGER_KEYS, lineOf);
+  const out: Partial<TriggerSpec> = named !== undefined ? { name: named } : {};
   for (const [k, { node, line: l }] of e) {
     const f = `${field}.${k}`;
     const v = text(node, l, f);
@@ -253,8 +253,9 @@ function parseTrigger(n: Node, field: string, lineOf: LineOf, partial: { name: s
     }
   }
   if (partial) return out as TriggerSpec;
+  const keys = named !== undefined ? 'category, value and callback_url' : 'name, category, value and callback_url';
   for (const [k, key] of [['name', 'name'], ['category', 'category'], ['value', 'value'], ['callbackUrl', 'callback_url']] as const) {
-    if (out[k] === undefined) throw new PolicyError(line, field, `is missing ${key} (each trigger needs name, category, value and callback_url)`);
+    if (out[k] === undefined) throw new PolicyError(line, field, `is missing ${key} (each trigger needs ${keys})`);
   }
   const spec: TriggerSpec = {
     name: out.name!,
@@ -296,10 +297,7 @@ function parseOverride(n: Node, field: string, lineOf: LineOf, names: Set<string
       continue;
     }
     // a name the policy does not list: a trigger only these accounts have, so every field is needed
-    o.triggers.set(key, names.has(key) ? parseTrigger(v, f, lineOf, { name: key }) : { ...parseTrigger(v, f, lineOf, undefined), name: key });
-    if (!names.has(key) && isMap(v) && v.items.some((pp) => isScalar((pp as Pair).key) && ((pp as Pair).key as Scalar).value === 'name')) {
-      throw new PolicyError(kl, `${f}.name`, 'is given by the key: leave name out');
-    }
+    o.triggers.set(key, parseTrigger(v, f, lineOf, key, names.has(key)));
   }
   return o;
 }
