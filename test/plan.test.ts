@@ -274,3 +274,30 @@ describe('plan, apply and export against 200 subaccounts with drift', () => {
     assertExit(await h.run(['plan', '-f', file, '--detailed-exitcode', '--json']), 0);
   });
 });
+
+describe('Ctrl-C during apply', () => {
+  it('stops starting accounts (exit 130, the summary says so); running it again converges', async () => {
+    const file = policyFile(POLICY.replace(`${HOOK}/sms`, `${HOOK}/sms-v2`), 'v2.yaml');
+    await h.api('POST', '/emulator/faults', { LatencyMs: '10' });
+    const env = { ...h.env, PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' };
+    const child = spawn(process.execPath, [BIN, 'apply', '-f', file, '--yes', '--concurrency', '2', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    let writesSeen = 0;
+    onRequest = (r) => {
+      if (r.method !== 'GET' && ++writesSeen === 5) child.kill('SIGINT');
+    };
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    onRequest = undefined;
+    await h.api('DELETE', '/emulator/faults');
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /^apply interrupted: 199 accounts: \d+ updated, \d+ not started; \d+ requests/m);
+    const rows = JSON.parse(stdout) as { status: string }[];
+    assert.ok(rows.some((r) => r.status === 'not-started') && rows.some((r) => r.status === 'applied'), stdout);
+    assertExit(await h.run(['apply', '-f', file, '--yes']), 0);
+    assertExit(await h.run(['plan', '-f', file, '--detailed-exitcode', '--json']), 0);
+    for (const i of [0, 100, 199]) assert.deepEqual(ownedCounts(sub(i)), { spend: 1, sms: 1, calls: 1 });
+  });
+});
