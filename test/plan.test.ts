@@ -301,3 +301,21 @@ describe('Ctrl-C during apply', () => {
     for (const i of [0, 100, 199]) assert.deepEqual(ownedCounts(sub(i)), { spend: 1, sms: 1, calls: 1 });
   });
 });
+
+describe('a create with no certain answer', () => {
+  it('is read back by its name before it is sent again, so it is made once', async () => {
+    const s = sub(150);
+    const file = policyFile(`accounts: {accounts: [${s}]}\ntriggers:\n  - {name: extra, category: sms-inbound, value: 9, callback_url: "${HOOK}/extra"}\n`, 'extra.yaml');
+    await h.api('POST', '/emulator/faults', { Status: '500', Count: '1', Method: 'POST' });
+    const n = h.emu.requests.length;
+    const res = await h.run(['apply', '-f', file, '--yes', '--json']);
+    await h.api('DELETE', '/emulator/faults');
+    assertExit(res, 0);
+    const path = `/2010-04-01/Accounts/${s}/Usage/Triggers.json`;
+    assert.deepEqual(
+      h.emu.requests.slice(n).filter((r) => r.path === path).map((r) => `${r.method} ${r.status}`),
+      ['GET 200', 'POST 500', 'GET 200', 'POST 201'],
+    );
+    assert.equal(ownedCounts(s).extra, 1);
+  });
+});
