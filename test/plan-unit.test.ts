@@ -127,6 +127,19 @@ describe('identity and comparison', () => {
   });
 });
 
+describe('the 1,000-trigger limit', () => {
+  it('warns when an account would pass it, and when a replace must delete first', () => {
+    const many = Array.from({ length: 999 }, (_, i) => live({ friendly_name: `other ${i}`, sid: 'UT' + i.toString(16).padStart(32, '0') }));
+    const want = new Map([['a', spec({ name: 'a' })], ['b', spec({ name: 'b' })]]);
+    assert.deepEqual(matchAccount(A, many, want, false).warnings, ["would have 1001 usage triggers, over Twilio's limit of 1000: creates past the limit will fail"]);
+    const full = [...many, live({ friendly_name: 'utrig:a', sid: 'UT' + 'f'.repeat(32), trigger_value: '5' })];
+    assert.deepEqual(matchAccount(A, full, new Map([['a', spec({ name: 'a' })]]), false).warnings, [
+      "at Twilio's limit of 1000 triggers: a replace deletes the old trigger before creating the new one, so the alarm is missing for a moment",
+    ]);
+    assert.deepEqual(matchAccount(A, many, new Map([['a', spec({ name: 'a' })]]), false).warnings, []);
+  });
+});
+
 describe('export', () => {
   it('writes a policy that plans as unchanged in every account, with overrides only where accounts differ', async () => {
     const mk = (account: string, name: string, over: Partial<UsageTrigger> = {}) =>

@@ -55,7 +55,7 @@ export async function run(deps: Deps, ctx: CommandContext, o: ApplyOptions): Pro
     const sel = await selectionOf(policy.accounts, o.concurrency);
     fleet = await startPolicyFleet(deps, ctx, sel, o.concurrency);
     const counter = new PlanCounter();
-    await planFleet(fleet, policy, o.prune, new HumanSink(deps.io.stderr), counter, tally, (p) => work.set(p.plan.account_sid, p));
+    await planFleet(fleet, policy, o.prune, new HumanSink(deps.io.stderr, deps.io.stderrIsTTY), counter, tally, (p) => work.set(p.plan.account_sid, p));
     if (fleet.signal.aborted) return finishFleet(deps, fleet, 'apply', tally);
   } else {
     const { loadPlanFile } = await import('../policy/plan-file.js');

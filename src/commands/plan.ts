@@ -49,7 +49,7 @@ export async function run(deps: Deps, ctx: CommandContext, o: PlanOptions): Prom
   const fleet = await startPolicyFleet(deps, ctx, sel, o.concurrency);
   const head = { policy: o.file, prune: o.prune, created_at: new Date().toISOString() };
   const file = o.out !== undefined ? await openPlanFile(o.out) : undefined;
-  const main = format === 'json' ? new JsonSink(deps.io.stdout, head) : new HumanSink(deps.io.stdout);
+  const main = format === 'json' ? new JsonSink(deps.io.stdout, head) : new HumanSink(deps.io.stdout, deps.io.stdoutIsTTY && deps.io.stderrIsTTY);
   const sinks = [main, ...(file ? [new JsonSink(file.stream, head)] : [])];
   const counter = new PlanCounter();
   const { Tally, finishFleet } = await import('../fleet/run.js');

@@ -6,6 +6,7 @@ import { OutcomeUnknownError, type ApiClient } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
 import { ApiError, NetworkError, UtrigError } from '../errors.js';
 import { Interrupted } from '../fleet/engine.js';
+import { TRIGGER_SID_RE } from '../rules.js';
 import { createForm, diffTrigger, friendlyName, specFromJson, updateForm, seenJson, ownedName } from './identity.js';
 import { MAX_TRIGGERS, type AccountPlan, type PlanAction } from './plan.js';
 import type { TriggerSpec } from './schema.js';
@@ -135,7 +136,7 @@ function done(r: AppliedAccount): string {
 export function driftSince(plan: AccountPlan, live: UsageTrigger[]): string[] {
   const then = new Map(plan.seen.map((s) => [s.sid!, s]));
   const out: string[] = [];
-  const nowOwned = live.filter((t) => ownedName(t.friendly_name) !== undefined);
+  const nowOwned = live.filter((t) => ownedName(t.friendly_name) !== undefined && TRIGGER_SID_RE.test(String(t.sid)));
   for (const t of nowOwned) {
     const was = then.get(t.sid);
     const label = `${t.sid} (${JSON.stringify(t.friendly_name)})`;

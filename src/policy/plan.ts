@@ -2,7 +2,7 @@
 // come before harm. Reads only: the trigger list, and Usage Records for the triggers a plan creates.
 import type { ApiClient } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
-import { parseMicros } from '../rules.js';
+import { parseMicros, TRIGGER_SID_RE } from '../rules.js';
 import { diffTrigger, normRecurring, ownedName, seenJson, specJson, type Change } from './identity.js';
 import type { TriggerSpec } from './schema.js';
 
@@ -60,7 +60,8 @@ export function matchAccount(account: string, live: UsageTrigger[], desired: Map
   let unowned = 0;
   for (const t of live) {
     const n = ownedName(t.friendly_name);
-    if (n === undefined) unowned++;
+    // a SID that is not UT + 32 hex is never put in a path: such a trigger is left alone
+    if (n === undefined || !TRIGGER_SID_RE.test(String(t.sid))) unowned++;
     else owned.set(n, [...(owned.get(n) ?? []), t]);
   }
   const actions: PlanAction[] = [];
@@ -91,7 +92,7 @@ export function matchAccount(account: string, live: UsageTrigger[], desired: Map
       else kept.push({ name, sid: t.sid });
     }
   }
-  const seen = live.filter((t) => ownedName(t.friendly_name) !== undefined).map(seenJson);
+  const seen = live.filter((t) => ownedName(t.friendly_name) !== undefined && TRIGGER_SID_RE.test(String(t.sid))).map(seenJson);
   const plan: AccountPlan = { account_sid: account, actions, kept, unowned, live_count: live.length, seen, warnings: [] };
   const creates = actions.filter((a) => a.action === 'create').length;
   const deletes = actions.filter((a) => a.action === 'delete').length;

@@ -55,11 +55,11 @@ function describe(a: PlanAction): string {
     case 'update':
       return `update   ${(a.changes ?? []).map((c) => `${c.field} ${show(JSON.stringify(c.from))} -> ${show(JSON.stringify(c.to))}`).join('; ')}`;
     case 'replace':
-      return `replace  ${a.sid} (forced by ${(a.forced_by ?? []).join(', ')}): ${(a.changes ?? []).map((c) => `${c.field} ${show(JSON.stringify(c.from))} -> ${show(JSON.stringify(c.to))}`).join('; ')}`;
+      return `replace  ${escapeControls(String(a.sid))} (forced by ${(a.forced_by ?? []).join(', ')}): ${(a.changes ?? []).map((c) => `${c.field} ${show(JSON.stringify(c.from))} -> ${show(JSON.stringify(c.to))}`).join('; ')}`;
     case 'delete':
-      return `delete   ${a.sid} (${a.reason === 'prune' ? 'not in the policy: --prune' : 'a second trigger with this name'})`;
+      return `delete   ${escapeControls(String(a.sid))} (${a.reason === 'prune' ? 'not in the policy: --prune' : 'a second trigger with this name'})`;
     default:
-      return `unchanged ${a.sid}`;
+      return `unchanged ${escapeControls(String(a.sid))}`;
   }
 }
 
@@ -103,10 +103,14 @@ export function summaryLine(s: PlanSummary): string {
 
 /** The readable diff: a block per account with changes or warnings, then the totals. */
 export class HumanSink implements PlanSink {
-  constructor(private readonly out: Writable) {}
+  /** clearLine: stdout and stderr share a terminal, where the progress line must be wiped first. */
+  constructor(
+    private readonly out: Writable,
+    private readonly clearLine = false,
+  ) {}
   account(p: AccountPlan): void {
     if (!hasChanges(p) && p.warnings.length === 0) return;
-    this.out.write(`${accountLines(p).join('\n')}\n\n`);
+    this.out.write(`${this.clearLine ? '\r\x1b[K' : ''}${accountLines(p).join('\n')}\n\n`);
   }
   failed(account: string, error: UtrigError): void {
     this.out.write(`${account}\n  ! could not be read: ${escapeControls(error.message)}\n\n`);
