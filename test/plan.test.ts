@@ -192,6 +192,7 @@ describe('plan, apply and export against 200 subaccounts with drift', () => {
     // the readable diff
     const table = await h.run(['plan', '-f', file, '-o', 'table']);
     assertExit(table, 0);
+    assert.match(table.stderr, /^1 suspended subaccount is not selected and left as it is \(account_status: all selects them\)$/m);
     assert.match(table.stdout, /^ {2}-\/\+ calls {16}replace {2}UT[0-9a-f]{32} \(forced by value\): value "200" -> "100"$/m);
     assert.match(table.stdout, /^ {6}! fires within about a minute of apply: sms usage today is already 1500, at or above 1000\.0$/m);
     assert.match(table.stdout, /\nPlan: 10 to create, 10 to update in place, 10 to replace, 0 to delete, 567 unchanged, in 30 of 199 accounts\. 5 warnings\.\n$/);

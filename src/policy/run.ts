@@ -36,6 +36,13 @@ export async function startPolicyFleet(deps: Deps, ctx: CommandContext, sel: Sel
   ctx.run.foreground = stop;
   const base = await deps.client();
   const accounts: FleetAccount[] = sel === undefined ? [{ sid: base.accountSid }] : await resolveAccounts(base, sel);
+  if (sel?.allSubaccounts && sel.accountStatus === 'active') {
+    // a suspended customer is left as it is: say so, so that a missing account is not a surprise
+    const suspended = (await resolveAccounts(base, { ...sel, includeParent: false, accountStatus: 'suspended' })).length;
+    if (suspended > 0) {
+      deps.messages.note(`${suspended} suspended subaccount${suspended === 1 ? ' is' : 's are'} not selected and left as ${suspended === 1 ? 'it is' : 'they are'} (account_status: all selects them)`);
+    }
+  }
   const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr) : undefined;
   const engine = new FleetEngine(base, { concurrency, signal: stop.signal, progress });
   return { engine, accounts, signal: stop.signal };
