@@ -320,3 +320,24 @@ describe('a create with no certain answer', () => {
     assert.equal(ownedCounts(s).extra, 1);
   });
 });
+
+describe('replace order', () => {
+  it('creates the new trigger before deleting the old, so the account is never without its alarm', async () => {
+    const s = sub(160);
+    const old = h.emu.store.listTriggers(s, { usageCategory: 'calls' })[0]!;
+    h.emu.store.deleteTrigger(s, old.sid);
+    const stale = mk(s, calls('250'));
+    const n = h.emu.requests.length;
+    // only the calls trigger, only this account: the others it owns are kept as they are
+    const file = policyFile(`accounts: {accounts: [${s}]}\ntriggers:\n  - {name: calls, category: calls, trigger_by: count, value: 100, callback_url: "${HOOK}/calls", callback_method: GET}\n`, 'calls.yaml');
+    const res = await h.run(['apply', '-f', file, '--yes', '--json']);
+    assertExit(res, 0);
+    const made = h.emu.store.listTriggers(s, { usageCategory: 'calls' });
+    assert.equal(made.length, 1);
+    assert.deepEqual(writes(n).map((r) => `${r.method} ${r.path} ${r.status}`), [
+      `POST /2010-04-01/Accounts/${s}/Usage/Triggers.json 201`,
+      `DELETE /2010-04-01/Accounts/${s}/Usage/Triggers/${stale.sid}.json 204`,
+    ]);
+    assert.equal(made[0]!.trigger_value, 100_000_000);
+  });
+});
