@@ -127,6 +127,25 @@ describe('identity and comparison', () => {
   });
 });
 
+describe('matching', () => {
+  it('keeps the best of two owned triggers with one name and deletes the other (an interrupted replace), prune or not', () => {
+    const oldT = live({ sid: 'UT' + '2'.repeat(32), trigger_value: '5.000000' });
+    const newT = live({ sid: 'UT' + '3'.repeat(32) });
+    const plan = matchAccount(A, [oldT, newT], new Map([['x', spec()]]), false);
+    assert.deepEqual(plan.actions, [
+      { action: 'delete', name: 'x', sid: oldT.sid, reason: 'duplicate' },
+      { action: 'unchanged', name: 'x', sid: newT.sid },
+    ]);
+  });
+
+  it('never plans anything for a trigger it does not own, even with --prune', () => {
+    const mine = [live({ friendly_name: 'mine' }), live({ friendly_name: 'UTRIG:x' }), live({ friendly_name: 'utrig:x', sid: 'UT../../x' })];
+    const plan = matchAccount(A, mine, new Map(), true);
+    assert.deepEqual(plan.actions, []);
+    assert.equal(plan.unowned, 3);
+  });
+});
+
 describe('the 1,000-trigger limit', () => {
   it('warns when an account would pass it, and when a replace must delete first', () => {
     const many = Array.from({ length: 999 }, (_, i) => live({ friendly_name: `other ${i}`, sid: 'UT' + i.toString(16).padStart(32, '0') }));
