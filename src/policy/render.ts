@@ -1,6 +1,7 @@
 // How a plan is shown: a readable diff per account with totals for people, a JSON document for machines
 // (and for `--out plan.json`). Both are written account by account as the reads finish, so memory
 // stays flat in the number of accounts.
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { UtrigError } from '../errors.js';
 import { escapeControls } from '../output/escape.js';
@@ -11,7 +12,8 @@ export const PLAN_FORMAT = 'utrig-plan/1';
 
 /** Receives a plan account by account. */
 export interface PlanSink {
-  account(p: AccountPlan): void;
+  /** Resolves once the reader has taken it (a slow pipe holds the planning back, not memory). */
+  account(p: AccountPlan): Promise<void>;
   failed(account: string, error: UtrigError): void;
   /** Totals, accounts skipped by Ctrl-C; resolves once everything is written. */
   end(s: PlanSummary): Promise<void>;
@@ -108,9 +110,9 @@ export class HumanSink implements PlanSink {
     private readonly out: Writable,
     private readonly clearLine = false,
   ) {}
-  account(p: AccountPlan): void {
+  async account(p: AccountPlan): Promise<void> {
     if (!hasChanges(p) && p.warnings.length === 0) return;
-    this.out.write(`${this.clearLine ? '\r\x1b[K' : ''}${accountLines(p).join('\n')}\n\n`);
+    await write(this.out, `${this.clearLine ? '\r\x1b[K' : ''}${accountLines(p).join('\n')}\n\n`);
   }
   failed(account: string, error: UtrigError): void {
     this.out.write(`${account}\n  ! could not be read: ${escapeControls(error.message)}\n\n`);
@@ -131,9 +133,10 @@ export class JsonSink implements PlanSink {
     const h = JSON.stringify({ format: PLAN_FORMAT, ...head });
     out.write(`${h.slice(0, -1)},"accounts":[`);
   }
-  account(p: AccountPlan): void {
-    this.out.write(`${this.first ? '\n' : ',\n'}${JSON.stringify(p)}`);
+  async account(p: AccountPlan): Promise<void> {
+    const sep = this.first ? '\n' : ',\n';
     this.first = false;
+    await write(this.out, `${sep}${JSON.stringify(p)}`);
   }
   failed(account: string, error: UtrigError): void {
     this.failures.push({ account_sid: account, error: { message: error.message, exit_code: error.exitCode } });
@@ -147,8 +150,8 @@ export class JsonSink implements PlanSink {
 /** Sends each call to every sink. */
 export class TeeSink implements PlanSink {
   constructor(private readonly sinks: PlanSink[]) {}
-  account(p: AccountPlan): void {
-    for (const s of this.sinks) s.account(p);
+  async account(p: AccountPlan): Promise<void> {
+    for (const s of this.sinks) await s.account(p);
   }
   failed(account: string, error: UtrigError): void {
     for (const s of this.sinks) s.failed(account, error);
@@ -156,4 +159,9 @@ export class TeeSink implements PlanSink {
   async end(s: PlanSummary): Promise<void> {
     for (const k of this.sinks) await k.end(s);
   }
+}
+
+/** Writes, and waits for 'drain' when the stream's buffer is full. */
+async function write(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
 }

@@ -85,7 +85,7 @@ export async function planFleet(
     if (o.status === 'ok') {
       counter.add(o.value);
       tally.add('planned');
-      sink.account(o.value);
+      await sink.account(o.value);
     } else if (o.status === 'failed') {
       counter.s.failed++;
       sink.failed(o.account, o.error);
