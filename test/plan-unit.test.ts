@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { UsageTrigger } from '../src/api/types.js';
 import { UsageError } from '../src/errors.js';
@@ -6,6 +8,7 @@ import { buildPolicy } from '../src/policy/export.js';
 import { diffTrigger, normValue, ownedName } from '../src/policy/identity.js';
 import { matchAccount } from '../src/policy/plan.js';
 import { desiredFor, parsePolicy, type TriggerSpec } from '../src/policy/schema.js';
+import { ROOT } from './helpers.js';
 
 // Pure parts of triggers as code: the policy parser, identity, comparison, overrides and export.
 
@@ -106,6 +109,17 @@ overrides:
       await policyError(`triggers: []\noverrides:\n  - accounts: [${A}]\n    triggers:\n      new: {value: 3}\n`),
       'p.yaml line 5: overrides[0].triggers.new is missing category (each trigger needs category, value and callback_url)',
     );
+  });
+});
+
+describe('the README', () => {
+  it("its policy example is a valid policy", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('# triggers.yaml (JSON');
+    assert.ok(start > 0, 'the example is missing from the README');
+    const p = await parsePolicy(readme.slice(start, readme.indexOf('```', start)), 'triggers.yaml');
+    assert.deepEqual(p.triggers.map((t) => t.name), ['spend', 'sms']);
+    assert.deepEqual([...desiredFor(p, A, 'Subaccount 3').values()].map((t) => `${t.name} ${t.value}`), ['spend 5000', 'voice 100']);
   });
 });
 
