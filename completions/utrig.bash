@@ -16,7 +16,7 @@ _utrig() {
     case $w in
       --local) gargs+=(--local) ;;
       --*=*) ;;
-      --profile|--account-sid|-o|--output|--fields|--timeout|--category|--value|--callback-url|--callback-method|--trigger-by|--recurring|--friendly-name|--accounts|--accounts-file|--account-name|--account-status|--concurrency|--limit|--page-size|--api-key|--port|--host|--state|--auth-token|--subaccounts|--latency|--concurrency-limit|--evaluate-every|--count|--usage|--price|--now|--advance|--path|--forward-to|--status|--public-url|--to|--method) expect=$w ;;
+      --profile|--account-sid|-o|--output|--fields|--timeout|--category|--value|--callback-url|--callback-method|--trigger-by|--recurring|--friendly-name|--accounts|--accounts-file|--account-name|--account-status|--concurrency|--limit|--page-size|-f|--file|--out|--api-key|--port|--host|--state|--auth-token|--subaccounts|--latency|--concurrency-limit|--evaluate-every|--count|--usage|--price|--now|--advance|--path|--forward-to|--status|--public-url|--to|--method) expect=$w ;;
       -*) ;;
       *)
         case "$upath/$w" in
@@ -25,6 +25,9 @@ _utrig() {
           '/list'|'/ls') upath='list' ;;
           '/update') upath='update' ;;
           '/delete'|'/rm') upath='delete' ;;
+          '/plan') upath='plan' ;;
+          '/apply') upath='apply' ;;
+          '/export') upath='export' ;;
           '/categories') upath='categories' ;;
           '/login') upath='login' ;;
           '/logout') upath='logout' ;;
@@ -65,6 +68,9 @@ _utrig() {
     'list') words='--category --recurring --trigger-by --limit --all --page-size --allow-unknown-category --all-subaccounts --include-parent --accounts --accounts-file --account-name --account-status --concurrency --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'update') words='--callback-url --callback-method --friendly-name --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'delete') words='-y --yes --category --recurring --trigger-by --friendly-name --allow-unknown-category --dry-run --all-subaccounts --include-parent --accounts --accounts-file --account-name --account-status --concurrency --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
+    'plan') words='-f --file --prune --out --detailed-exitcode --concurrency --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
+    'apply') words='-f --file --prune -y --yes --concurrency --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
+    'export') words='--out --all-subaccounts --include-parent --accounts --accounts-file --account-name --account-status --concurrency --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'categories') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'login') words='--account-sid --auth-token-stdin --api-key --api-secret-stdin --profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
     'logout') words='--profile --local --account-sid -o --output --json --fields --no-color --verbose --timeout --no-input -h --help' ;;
@@ -83,7 +89,7 @@ _utrig() {
     esac
   else
     case $upath in
-    "") words='create get list ls update delete rm categories login logout profiles emulator listen fire completion help' ;;
+    "") words='create get list ls update delete rm plan apply export categories login logout profiles emulator listen fire completion help' ;;
     'get') words=''; words="$words $(utrig __complete sids "${gargs[@]}" 2>/dev/null)" ;;
     'update') words=''; words="$words $(utrig __complete sids "${gargs[@]}" 2>/dev/null)" ;;
     'delete') words=''; words="$words $(utrig __complete sids "${gargs[@]}" 2>/dev/null)" ;;
@@ -91,7 +97,7 @@ _utrig() {
     'emulator') words='usage clock deliveries' ;;
     'fire') words=''; words="$words $(utrig __complete sids "${gargs[@]}" 2>/dev/null)" ;;
     'completion') words='bash zsh fish' ;;
-    'help') words='create get list update delete categories login logout profiles emulator listen fire completion' ;;
+    'help') words='create get list update delete plan apply export categories login logout profiles emulator listen fire completion' ;;
     esac
   fi
   [[ -n $words ]] && COMPREPLY=($(compgen -W "$words" -- "$cur"))

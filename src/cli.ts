@@ -28,6 +28,9 @@ const COMMANDS: { names: string[]; load: () => Promise<(program: Command, ctx: C
   { names: ['list', 'ls'], load: () => import('./commands/list.js').then((m) => m.declareList) },
   { names: ['update'], load: () => import('./commands/update.js').then((m) => m.declareUpdate) },
   { names: ['delete', 'rm'], load: () => import('./commands/delete.js').then((m) => m.declareDelete) },
+  { names: ['plan'], load: () => import('./commands/plan.js').then((m) => m.declarePlan) },
+  { names: ['apply'], load: () => import('./commands/apply.js').then((m) => m.declareApply) },
+  { names: ['export'], load: () => import('./commands/export.js').then((m) => m.declareExport) },
   { names: ['categories'], load: () => import('./commands/categories.js').then((m) => m.declareCategories) },
   { names: ['login'], load: () => import('./commands/login.js').then((m) => m.declareLogin) },
   { names: ['logout'], load: () => import('./commands/logout.js').then((m) => m.declareLogout) },
@@ -92,7 +95,7 @@ export async function buildProgram(r: Run, argv?: string[]): Promise<Command> {
         'utrig list --category sms --json | jq -r ".[].sid"',
         'utrig get UT33c6aeeba34e48f38d6899ea5b765ad4',
       ) +
-        '\nExit codes: 0 ok, 1 API error, 2 usage error, 3 auth/config, 4 not found, 5 network, 6 some accounts failed, 130 interrupted.\n',
+        '\nExit codes: 0 ok, 1 API error, 2 usage error, 3 auth/config, 4 not found, 5 network, 6 some accounts failed, 7 plan has changes (--detailed-exitcode), 130 interrupted.\n',
     );
 
   const ctx: CommandContext = { run: r, withDeps, wholeTree: () => buildProgram({ io: r.io, env: r.env }) };

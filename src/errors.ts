@@ -8,6 +8,8 @@ export const EXIT = {
   NETWORK: 5,
   /** A fleet command (--all-subaccounts, --accounts…) finished, but some accounts failed; the others are done. */
   PARTIAL: 6,
+  /** `utrig plan --detailed-exitcode`: the plan has changes pending (0 means none). */
+  CHANGES: 7,
   CANCELLED: 130,
 } as const;
 

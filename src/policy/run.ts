@@ -1,0 +1,95 @@
+// The glue of plan, apply and export: the policy's accounts, one engine, and a planning pass over every
+// account through it.
+import { readFile } from 'node:fs/promises';
+import type { UsageTrigger } from '../api/types.js';
+import type { CommandContext, Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import { FleetEngine } from '../fleet/engine.js';
+import { Progress } from '../fleet/progress.js';
+import type { Fleet, Tally } from '../fleet/run.js';
+import { parseAccountsText, resolveAccounts, type FleetAccount, type SelectionOptions } from '../fleet/select.js';
+import { quote } from '../rules.js';
+import { addUsageWarnings, matchAccount, readTriggers, type AccountPlan } from './plan.js';
+import type { PlanCounter, PlanSink } from './render.js';
+import { desiredFor, type Policy, type PolicyAccounts } from './schema.js';
+
+/** Reads an accounts_file of the policy now, so a bad line fails before anything is sent. */
+export async function selectionOf(accounts: PolicyAccounts, concurrency: number): Promise<SelectionOptions | undefined> {
+  if (accounts.kind === 'current') return undefined;
+  const sel: SelectionOptions = { ...accounts.selection, concurrency };
+  if (accounts.accountsFile !== undefined) {
+    const f = accounts.accountsFile;
+    const text = await readFile(f, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`accounts_file ${quote(f)} cannot be read (${err.code ?? err.message})`);
+    });
+    sel.accounts = [...new Set([...(sel.accounts ?? []), ...parseAccountsText(text, f)])];
+  }
+  return sel;
+}
+
+/** Resolves the accounts (the current one, or the fleet selection) and prepares the engine; Ctrl-C stops it cleanly. */
+export async function startPolicyFleet(deps: Deps, ctx: CommandContext, sel: SelectionOptions | undefined, concurrency: number): Promise<Fleet> {
+  if (sel !== undefined && deps.globals.accountSid !== undefined) {
+    throw new UsageError('--account-sid and a policy that selects subaccounts contradict each other: use accounts: current, or drop --account-sid');
+  }
+  const stop = new AbortController();
+  ctx.run.foreground = stop;
+  const base = await deps.client();
+  const accounts: FleetAccount[] = sel === undefined ? [{ sid: base.accountSid }] : await resolveAccounts(base, sel);
+  if (sel?.allSubaccounts && sel.accountStatus === 'active') {
+    // a suspended customer is left as it is: say so, so that a missing account is not a surprise
+    const suspended = (await resolveAccounts(base, { ...sel, includeParent: false, accountStatus: 'suspended' })).length;
+    if (suspended > 0) {
+      deps.messages.note(`${suspended} suspended subaccount${suspended === 1 ? ' is' : 's are'} not selected and left as ${suspended === 1 ? 'it is' : 'they are'} (account_status: all selects them)`);
+    }
+  }
+  const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr) : undefined;
+  const engine = new FleetEngine(base, { concurrency, signal: stop.signal, progress });
+  return { engine, accounts, signal: stop.signal };
+}
+
+/** What planning one account gives apply: the plan and the SIDs read. */
+export interface Planned {
+  plan: AccountPlan;
+  live: UsageTrigger[];
+}
+
+/**
+ * Plans every account of the fleet through the engine and hands each to the sink as it finishes.
+ * `keep` receives the plans that change something (apply holds only those).
+ */
+export async function planFleet(
+  fleet: Fleet,
+  policy: Policy,
+  prune: boolean,
+  sink: PlanSink,
+  counter: PlanCounter,
+  tally: Tally,
+  keep?: (p: Planned) => void,
+): Promise<void> {
+  const names = new Map(fleet.accounts.map((a) => [a.sid, a.friendlyName]));
+  const events = fleet.engine.run<AccountPlan, never>(
+    fleet.accounts.map((a) => a.sid),
+    async (t) => {
+      const live = await readTriggers(t.client);
+      const plan = matchAccount(t.account, live, desiredFor(policy, t.account, names.get(t.account)), prune);
+      if (names.get(t.account)) plan.friendly_name = names.get(t.account);
+      await addUsageWarnings(t.client, plan, live);
+      if (keep && plan.actions.some((a) => a.action !== 'unchanged')) keep({ plan, live });
+      return plan;
+    },
+  );
+  for await (const ev of events) {
+    if (ev.type !== 'done') continue;
+    const o = tally.record(ev.outcome);
+    if (o.status === 'ok') {
+      counter.add(o.value);
+      tally.add('planned');
+      await sink.account(o.value);
+    } else if (o.status === 'failed') {
+      counter.s.failed++;
+      sink.failed(o.account, o.error);
+    } else counter.s.notPlanned++;
+  }
+  await sink.end(counter.s);
+}
