@@ -66,7 +66,7 @@ export async function run(deps: Deps, ctx: CommandContext, o: ExportOptions): Pr
   let text: string;
   if (o.json) text = `${JSON.stringify(doc, null, 2)}\n`;
   else {
-    const { stringify } = await import('yaml');
+    const { stringify } = (await import('../policy/yaml.js')).yaml;
     text = `# utrig policy, exported ${new Date().toISOString()}: \`utrig plan -f FILE\` shows no changes against it\n${stringify(doc, { lineWidth: 0 })}`;
   }
   if (o.out !== undefined) {

@@ -87,7 +87,7 @@ export async function loadPolicy(file: string): Promise<Policy> {
 
 /** Parses policy text (YAML or JSON); `file` names it in errors and anchors accounts_file. */
 export async function parsePolicy(text: string, file: string): Promise<Policy> {
-  Y = await import('yaml');
+  Y = (await import('./yaml.js')).yaml;
   const lc: LineCounter = new Y.LineCounter();
   const doc: Document = Y.parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   const first = doc.errors[0];
