@@ -4,25 +4,15 @@
 // ignores that so the streaming path is measured). Bounded; exits by itself.
 // Run after `npm run build`:  node bench/cli.mjs
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pagedTrigger } from './lib.mjs';
 
 const BIN = new URL('../bin/utrig', import.meta.url).pathname;
 const ACCOUNT = 'AC' + 'a'.repeat(32);
 const env = { PATH: process.env.PATH, TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: 'b'.repeat(32), UTRIG_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'utrig-bench-')) };
-
-function trigger(i) {
-  const sid = 'UT' + i.toString(16).padStart(32, '0');
-  return {
-    account_sid: ACCOUNT, api_version: '2010-04-01', callback_method: 'POST', callback_url: 'https://example.com/hook',
-    current_value: '0', date_created: 'Mon, 23 Nov 2026 12:00:00 +0000', date_fired: null, date_updated: 'Mon, 23 Nov 2026 12:00:00 +0000',
-    friendly_name: `trigger ${i}`, recurring: null, sid, trigger_by: 'usage', trigger_value: String(i), usage_category: 'sms',
-    uri: `/2010-04-01/Accounts/${ACCOUNT}/Usage/Triggers/${sid}.json`, usage_record_uri: `/2010-04-01/Accounts/${ACCOUNT}/Usage/Records.json?Category=sms`,
-  };
-}
 
 let total = 0;
 const server = createServer((req, res) => {
@@ -31,7 +21,7 @@ const server = createServer((req, res) => {
   const page = Number(u.searchParams.get('Page') ?? 0);
   const start = page * size;
   const rows = [];
-  for (let i = start; i < Math.min(total, start + size); i++) rows.push(trigger(i + 1));
+  for (let i = start; i < Math.min(total, start + size); i++) rows.push(pagedTrigger(ACCOUNT, i + 1));
   const next = start + size < total ? `/2010-04-01/Accounts/${ACCOUNT}/Usage/Triggers.json?PageSize=${size}&Page=${page + 1}` : null;
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ usage_triggers: rows, next_page_uri: next, page, page_size: size }));

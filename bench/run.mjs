@@ -13,7 +13,9 @@ const BENCHES = {
   cli: 'cli.mjs',
   table: 'table.mjs',
   emulator: 'emulator.mjs',
-  fleet: 'emulator-fleet.mjs',
+  'emulator-fleet': 'emulator-fleet.mjs',
+  fleet: 'fleet.mjs',
+  plan: 'plan.mjs',
   persistence: 'persistence.mjs',
   soak: 'emulator-soak.mjs',
 };

@@ -13,6 +13,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pagedTrigger } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,16 +21,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ACCOUNT = 'AC' + 'a'.repeat(32);
 const PAGES_TOTAL = 10_000;
 const PAGE_SIZE = 1_000;
-
-function pagedTrigger(i) {
-  const sid = 'UT' + i.toString(16).padStart(32, '0');
-  return {
-    account_sid: ACCOUNT, api_version: '2010-04-01', callback_method: 'POST', callback_url: 'https://example.com/hook',
-    current_value: '0', date_created: 'Mon, 23 Nov 2026 12:00:00 +0000', date_fired: null, date_updated: 'Mon, 23 Nov 2026 12:00:00 +0000',
-    friendly_name: `trigger ${i}`, recurring: null, sid, trigger_by: 'usage', trigger_value: String(i), usage_category: 'sms',
-    uri: `/2010-04-01/Accounts/${ACCOUNT}/Usage/Triggers/${sid}.json`, usage_record_uri: `/2010-04-01/Accounts/${ACCOUNT}/Usage/Records.json?Category=sms`,
-  };
-}
 
 async function serve() {
   const { startEmulator } = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'emulator', 'server.js')).href);
@@ -54,7 +45,7 @@ async function serve() {
     const size = Number(u.searchParams.get('PageSize') ?? 50);
     const page = Number(u.searchParams.get('Page') ?? 0);
     const rows = [];
-    for (let i = page * size; i < Math.min(PAGES_TOTAL, (page + 1) * size); i++) rows.push(pagedTrigger(i + 1));
+    for (let i = page * size; i < Math.min(PAGES_TOTAL, (page + 1) * size); i++) rows.push(pagedTrigger(ACCOUNT, i + 1));
     const next = (page + 1) * size < PAGES_TOTAL ? `/2010-04-01/Accounts/${ACCOUNT}/Usage/Triggers.json?PageSize=${size}&Page=${page + 1}` : null;
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ usage_triggers: rows, next_page_uri: next, page, page_size: size }));
