@@ -131,6 +131,11 @@ export class ApiClient {
   private busySince = 0;
   private busy = 0;
 
+  /** True when the credentials are an API key (SK…), which Twilio keeps off /Accounts unless it is a Main key. */
+  get usesApiKey(): boolean {
+    return this.opts.credentials.username.startsWith('SK');
+  }
+
   constructor(opts: ClientOptions) {
     this.opts = opts;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -190,11 +195,16 @@ export class ApiClient {
    * Walks every page of the trigger list, following next_page_uri. A link that leaves the API's origin, or
    * that repeats a page already read, ends the walk with an error: nothing is sent to it.
    */
-  async *listTriggerPages(query: URLSearchParams): AsyncGenerator<TriggerPage> {
-    let path: string | null = `${this.triggersPath()}?${query}`;
+  listTriggerPages(query: URLSearchParams): AsyncGenerator<TriggerPage> {
+    return this.walkPages<TriggerPage>(`${this.triggersPath()}?${query}`);
+  }
+
+  /** Walks every page of a list from its first path, on the rules of listTriggerPages. */
+  async *walkPages<P extends { next_page_uri?: unknown }>(first: string): AsyncGenerator<P> {
+    let path: string | null = first;
     const seen = new Set<string>();
     while (path) {
-      const page = (await this.send('GET', path)) as TriggerPage;
+      const page = (await this.send('GET', path)) as P;
       seen.add(new URL(path, this.baseUrl + '/').href);
       yield page;
       const next: unknown = page.next_page_uri ?? null;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { ApiClient } from '../api/client.js';
-import { UsageError } from '../errors.js';
+import { AuthError, UsageError } from '../errors.js';
 import { ACCOUNT_STATUSES, checkSid, quote } from '../rules.js';
 
 // Which accounts a fleet command acts on. Everything here is checked before the first request: a bad
@@ -215,21 +215,31 @@ export async function resolveAccounts(client: ApiClient, o: SelectionOptions): P
   if (o.accountStatus !== 'all') q.set('Status', o.accountStatus);
   const match = o.accountName === undefined ? undefined : globToRegExp(o.accountName);
   if (o.accountName !== undefined && !isGlob(o.accountName)) q.set('FriendlyName', o.accountName);
-  let path: string | null = `/2010-04-01/Accounts.json?${q}`;
-  const seen = new Set<string>();
-  while (path !== null) {
-    if (seen.has(path)) break;
-    seen.add(path);
-    const page = (await client.send('GET', path)) as AccountsPage;
-    for (const a of page.accounts ?? []) {
-      if (typeof a.sid !== 'string' || a.sid === parent || !checkSid('AC', a.sid).ok) continue;
-      const friendlyName = typeof a.friendly_name === 'string' ? a.friendly_name : '';
-      if (match && !match.test(friendlyName)) continue;
-      out.push({ sid: a.sid, friendlyName });
+  try {
+    // walkPages refuses a link that leaves the API's origin or repeats a page
+    for await (const page of client.walkPages<AccountsPage>(`/2010-04-01/Accounts.json?${q}`)) {
+      for (const a of page.accounts ?? []) {
+        if (typeof a.sid !== 'string' || a.sid === parent || !checkSid('AC', a.sid).ok) continue;
+        const friendlyName = typeof a.friendly_name === 'string' ? a.friendly_name : '';
+        if (match && !match.test(friendlyName)) continue;
+        out.push({ sid: a.sid, friendlyName });
+      }
     }
-    const next = page.next_page_uri;
-    // send() refuses a link that leaves the API's origin
-    path = typeof next === 'string' && next !== '' ? next : null;
+  } catch (err) {
+    throw apiKeyHint(client, err);
   }
   return out;
+}
+
+/** A refusal of API-key credentials on the Accounts list says what would work. */
+function apiKeyHint(client: ApiClient, err: unknown): unknown {
+  if (!(err instanceof AuthError) || !client.usesApiKey) return err;
+  return new AuthError(`${err.message} (listing subaccounts with an API key)`, {
+    status: err.status,
+    code: err.code,
+    cause: err,
+    hint:
+      'Twilio lets only Main API keys and the auth token read /Accounts.json: name the accounts with --accounts or ' +
+      '--accounts-file, or use a Main key or the auth token (utrig login)',
+  });
 }
