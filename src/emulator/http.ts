@@ -277,7 +277,8 @@ export function unauthorized(): Reply {
  */
 export async function applyFaults(faults: Faults, method: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<number | 'drop-after' | null> {
   const f = faults;
-  if (f.latencyMs > 0) await sleep(f.latencyMs);
+  // unref'd: a closed emulator (tests) is not kept alive by requests still waiting out an injected latency
+  if (f.latencyMs > 0) await new Promise<void>((r) => setTimeout(r, f.latencyMs).unref());
   if ((f.status === null && !f.drop && !f.dropAfter) || f.count <= 0 || (f.method !== null && f.method !== method)) return null;
   if (f.account !== null && !underAccount(path, f.account)) return null;
   f.count -= 1;
