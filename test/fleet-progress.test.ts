@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fitLine, progressLine } from '../src/fleet/progress.js';
 import { assertExit, BIN, harness, ROOT, tempConfigDir, type Harness } from './helpers.js';
 import { have, shq, Tmux } from './tty-helpers.js';
 
@@ -56,5 +57,15 @@ describe('fleet progress when stderr is not a terminal', () => {
     assert.match(res.stderr, /^list: 100 accounts: 100 listed, 100 triggers; \d+ requests in [\d.]+ s\n$/);
     assert.equal(res.stdout.split('\n').filter((l) => l !== '').length, N);
     assert.doesNotMatch(res.stderr, /\r|\x1b/);
+  });
+});
+
+describe('the progress line', () => {
+  it('says done/total, requests, failures, rate and ETA, and is cut to fit one row', () => {
+    const line = progressLine({ total: 200, done: 50, failed: 2, requests: 61, throttled: 0, startedMs: 0 }, 10_000);
+    assert.equal(line, 'accounts 50/200 · requests 61 · failed 2 · 5.0 accounts/s · ETA 30 s');
+    assert.equal(fitLine(line, 20), 'accounts 50/200 · r…');
+    assert.equal(fitLine(line, 200), line);
+    assert.equal(fitLine(line, 0), '');
   });
 });
