@@ -9,7 +9,8 @@ import { waitFor } from './tty-helpers.js';
 
 // Fleet commands (issue 12) over real HTTP against an emulator with 200 subaccounts and a concurrency
 // limit of 10 (so the CLI's --concurrency 30 meets real 429s too). Each phase uses its own usage
-// category, so the phases share one emulator and stay independent.
+// category, so the phases share one emulator and stay independent. Over 300 lines on purpose: the
+// phases share that 200-account emulator, which a split would start (and seed) once per file.
 
 const N = 200;
 const HOOK = 'https://example.com/fleet';

@@ -9,6 +9,7 @@ import { assertExit, BIN, harness, tempConfigDir, type Harness } from './helpers
 // Triggers as code (issue 13) over real HTTP: an emulator with 200 subaccounts, a policy of three
 // triggers, and drift of every kind set up in the emulator's state. The tests run in order on one
 // emulator: round trip, plan item by item, saved-plan refusal, apply killed midway and re-run.
+// Over 300 lines on purpose: the cases build on one drifted 200-account state, which a split would repeat.
 
 const N = 200;
 const HOOK = 'http://127.0.0.1:9/hook'; // the discard port: a callback that fires is refused at once
