@@ -120,8 +120,15 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
   const r: Run = { io, env };
   const [program] = await Promise.all([buildProgram(r, argv), loadColour(io)]);
   configure(program, io);
+  // A first Ctrl-C stops foreground work cleanly. A second one asks it to abandon what is in flight: an
+  // 'abandon' event on its signal, which a fleet run cancels to say it is handling it (it then reports
+  // what is unknown and exits 130 at once). After that, or where nobody handles it, one more exits at once
+  // (the emulator and listen do not handle it: they keep their clean stop, which flushes the emulator's state).
+  let abandoning = false;
   const onSigint = () => {
-    if (r.foreground) r.foreground.abort();
+    const fg = r.foreground;
+    if (fg && !fg.signal.aborted) fg.abort();
+    else if (fg && !abandoning) abandoning = !fg.signal.dispatchEvent(new Event('abandon', { cancelable: true }));
     else {
       io.stderr.write('\n');
       process.exit(EXIT.CANCELLED);

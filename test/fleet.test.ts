@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RequestLogEntry } from '../src/emulator/server.js';
 import { assertExit, BIN, harness, tempConfigDir, type CliResult, type Harness } from './helpers.js';
+import { waitFor } from './tty-helpers.js';
 
 // Fleet commands (issue 12) over real HTTP against an emulator with 200 subaccounts and a concurrency
 // limit of 10 (so the CLI's --concurrency 30 meets real 429s too). Each phase uses its own usage
-// category, so the phases share one emulator and stay independent.
+// category, so the phases share one emulator and stay independent. Over 300 lines on purpose: the
+// phases share that 200-account emulator, which a split would start (and seed) once per file.
 
 const N = 200;
 const HOOK = 'https://example.com/fleet';
@@ -147,6 +149,42 @@ describe('create in every subaccount, exactly once', () => {
     }
   });
 
+  it('under answers dropped after the create was made: read back before resending, never doubled', async () => {
+    const from = h.emu.requests.length;
+    await fault({ Drop: 'after', Count: '15', Method: 'POST' });
+    try {
+      const res = await h.run([...createArgs('mms-outbound'), '--all-subaccounts', '--concurrency', '30', '--output', 'ndjson']);
+      assertExit(res, 0);
+      const dropped = since(from, (r) => r.method === 'POST' && r.status === 0);
+      assert.equal(dropped.length, 15);
+      assert.ok(dropped.every((r) => r.processed === 201), 'each dropped create was made');
+      assert.equal(ndjson(res.stdout).filter((r) => r.status === 'created').length, N);
+      assert.deepEqual(countsOf('mms-outbound'), subs().map(() => 1), 'zero duplicates in the emulator');
+      const made = since(from, (r) => r.method === 'POST' && (r.status === 201 || r.processed === 201) && r.path.endsWith('/Usage/Triggers.json'));
+      assert.equal(made.length, N, 'one create made per account');
+      assert.equal(new Set(made.map((r) => r.path)).size, N);
+    } finally {
+      await clearFaults();
+    }
+  });
+
+  it('one account answering 403 does not stop the others: exit 6, the failure named', async () => {
+    const refusing = subs()[17]!;
+    await fault({ Status: '403', Count: '1000', Account: refusing });
+    try {
+      const res = await h.run([...createArgs('mms-inbound'), '--all-subaccounts', '--concurrency', '30', '--json']);
+      assertExit(res, 6);
+      const out = JSON.parse(res.stdout) as { account_sid: string; status: string; error: { status: number; code: number } | null }[];
+      assert.deepEqual(out.filter((r) => r.status === 'failed').map((r) => [r.account_sid, r.error?.status, r.error?.code]), [[refusing, 403, 20403]]);
+      assert.equal(out.filter((r) => r.status === 'created').length, N - 1);
+      assert.match(res.stderr, new RegExp(`^create: ${N} accounts: ${N - 1} created, 1 failed;`, 'm'));
+      assert.match(res.stderr, new RegExp(`^  failed ${refusing}: injected fault: HTTP 403 \\(Twilio 20403, HTTP 403\\)$`, 'm'));
+      assert.deepEqual(countsOf('mms-inbound'), subs().map((s) => (s === refusing ? 0 : 1)));
+    } finally {
+      await clearFaults();
+    }
+  });
+
   it('a second run reports every account unchanged and creates nothing; --dry-run sends only reads', async () => {
     const from = h.emu.requests.length;
     const res = await h.run([...createArgs('calls'), '--all-subaccounts', '--output', 'ndjson']);
@@ -231,6 +269,45 @@ describe('Ctrl-C and the re-run', () => {
       assert.match(again.stderr, new RegExp(`^create: ${N} accounts: (${made} unchanged, ${N - made} created|${N - made} created, ${made} unchanged);`, 'm'));
       assert.deepEqual(countsOf('totalprice'), subs().map(() => 1));
     } finally {
+      await clearFaults();
+    }
+  });
+});
+
+describe('a second Ctrl-C', () => {
+  it('abandons the requests in flight: exit 130 before they are answered, the summary names the accounts whose outcome is unknown', async () => {
+    // the creates in flight (--allow-duplicate: the create is each account's first request) take 20 s
+    await fault({ LatencyMs: '20000' });
+    const file = accountsFile(subs().join('\n'));
+    const from = h.emu.requests.length;
+    const args = [...createArgs('sms-outbound'), '--accounts-file', file, '--allow-duplicate', '--concurrency', '4', '--timeout', '60', '--output', 'ndjson'];
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, NO_COLOR: '1', ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    try {
+      await waitFor('4 creates in flight', () => (since(from, (r) => r.method === 'POST').length >= 4 ? true : undefined), 15_000);
+      child.kill('SIGINT');
+      await waitFor('the first Ctrl-C noted', () => (stderr.includes('Ctrl-C again to abandon them') ? true : undefined), 15_000, () => stderr);
+      child.kill('SIGINT');
+      const code = await closed;
+      const inFlight = since(from, (r) => r.method === 'POST');
+      assert.equal(inFlight.length, 4);
+      assert.ok(inFlight.every((r) => r.status === 0), 'it exited while the requests were still unanswered');
+      assert.equal(code, 130, stderr);
+      const m = new RegExp(`^create abandoned: ${N} accounts: 4 abandoned in flight \\(outcome unknown\\), ${N - 4} not started;`, 'm');
+      assert.match(stderr, m);
+      const unknown = [...stderr.matchAll(/^ {2}unknown (AC[0-9a-f]{32}): a request was in flight when it was abandoned; check it with `utrig list --accounts \1`$/gm)].map((x) => x[1]);
+      const rows = ndjson(stdout);
+      assert.deepEqual(new Set(unknown), new Set(rows.filter((r) => r.status === 'abandoned').map((r) => r.account_sid)));
+      assert.equal(unknown.length, 4);
+      assert.equal(rows.filter((r) => r.status === 'not-started').length, N - 4);
+    } finally {
+      clearTimeout(killer);
+      child.kill('SIGKILL');
       await clearFaults();
     }
   });

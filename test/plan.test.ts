@@ -9,6 +9,7 @@ import { assertExit, BIN, harness, tempConfigDir, type Harness } from './helpers
 // Triggers as code (issue 13) over real HTTP: an emulator with 200 subaccounts, a policy of three
 // triggers, and drift of every kind set up in the emulator's state. The tests run in order on one
 // emulator: round trip, plan item by item, saved-plan refusal, apply killed midway and re-run.
+// Over 300 lines on purpose: the cases build on one drifted 200-account state, which a split would repeat.
 
 const N = 200;
 const HOOK = 'http://127.0.0.1:9/hook'; // the discard port: a callback that fires is refused at once
@@ -318,6 +319,21 @@ describe('a create with no certain answer', () => {
       ['GET 200', 'POST 500', 'GET 200', 'POST 201'],
     );
     assert.equal(ownedCounts(s).extra, 1);
+  });
+
+  it('apply over the fleet with answers dropped after the create was made: each found by its name, zero duplicates', async () => {
+    const file = policyFile(`accounts: {all_subaccounts: true}\ntriggers:\n  - {name: dropped, category: mms-inbound, value: 3, callback_url: "${HOOK}/dropped"}\n`, 'dropped.yaml');
+    await h.api('POST', '/emulator/faults', { Drop: 'after', Count: '15', Method: 'POST' });
+    const n = h.emu.requests.length;
+    const res = await h.run(['apply', '-f', file, '--yes', '--json', '--concurrency', '20']);
+    await h.api('DELETE', '/emulator/faults');
+    assertExit(res, 0);
+    const dropped = h.emu.requests.slice(n).filter((r) => r.method === 'POST' && r.status === 0);
+    assert.equal(dropped.length, 15);
+    assert.ok(dropped.every((r) => r.processed === 201), 'each dropped create was made');
+    for (let i = 0; i < N; i++) assert.equal(ownedCounts(sub(i)).dropped ?? 0, i === SUSPENDED ? 0 : 1, `account ${i}`);
+    assert.match(res.stderr, /^apply: 199 accounts: 199 created;/m);
+    assertExit(await h.run(['plan', '-f', file, '--detailed-exitcode', '--json']), 0);
   });
 });
 

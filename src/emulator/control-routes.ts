@@ -131,12 +131,22 @@ export function handleControl(ctx: ControlContext, method: string, path: string,
       const retryAfter = num('RetryAfter', 0, 86_400);
       const latency = num('LatencyMs', 0, 600_000);
       if (latency !== undefined) next.latencyMs = latency;
-      if (status !== undefined || form.Drop !== undefined) {
+      const drop = form.Drop;
+      if (drop !== undefined && !/^(true|false|before|after)$/.test(drop)) {
+        throw new StoreError(400, 20001, `Drop must be true or before (drop the connection unprocessed), after (process the request, then drop its answer) or false, got ${drop}`);
+      }
+      const account = form.Account;
+      if (account !== undefined && account !== '' && !/^AC[0-9a-f]{32}$/.test(account)) {
+        throw new StoreError(400, 20001, `Account must be an account SID (AC and 32 hex digits), got ${account}`);
+      }
+      if (status !== undefined || drop !== undefined) {
         // a Status or Drop defines a new fault rule; LatencyMs stays until DELETE
-        next.drop = form.Drop === 'true';
+        next.drop = drop === 'true' || drop === 'before';
+        next.dropAfter = drop === 'after';
         next.status = status ?? null;
         next.retryAfter = retryAfter ?? null;
         next.method = form.Method ? form.Method.toUpperCase() : null;
+        next.account = account ? account : null;
         next.count = count ?? 1;
       } else if (count !== undefined) next.count = count;
       ctx.faults = next;

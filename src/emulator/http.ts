@@ -23,6 +23,8 @@ export interface RequestLogEntry {
   truncated?: number;
   /** the HTTP status answered; 0 while in flight or when a fault dropped the connection */
   status: number;
+  /** with a Drop=after fault: the status the request was processed to before its answer was dropped */
+  processed?: number;
   time: string;
 }
 
@@ -33,10 +35,21 @@ export interface Faults {
   retryAfter: number | null;
   latencyMs: number;
   method: string | null;
+  /** drop the connection before the request is processed (nothing changes) */
   drop: boolean;
+  /** process the request (the change is made and persisted), then drop the connection unanswered */
+  dropAfter: boolean;
+  /** only requests under this account's path (/2010-04-01/Accounts/{account}…) match the rule */
+  account: string | null;
 }
 
-export const NO_FAULTS: Faults = { status: null, count: 0, retryAfter: null, latencyMs: 0, method: null, drop: false };
+export const NO_FAULTS: Faults = { status: null, count: 0, retryAfter: null, latencyMs: 0, method: null, drop: false, dropAfter: false, account: null };
+
+/** Does a request's path belong to this account (its resource or anything under it)? */
+function underAccount(path: string, account: string): boolean {
+  const base = `/2010-04-01/Accounts/${account}`;
+  return path === `${base}.json` || path.startsWith(`${base}/`);
+}
 
 // Twilio error codes used, kept small on purpose:
 //   400 20001  missing or invalid parameter ("Missing required parameter X in the post body")
@@ -259,13 +272,17 @@ export function unauthorized(): Reply {
 /**
  * Applies the current fault rule to an API request: waits the latency, then answers with the
  * injected status or drops the connection when the rule matches. Returns the status answered
- * (0 for a drop), or null when the request should go on to its route.
+ * (0 for a drop), 'drop-after' when the request is to be processed and its answer then dropped
+ * (the caller does both), or null when the request should go on to its route.
  */
-export async function applyFaults(faults: Faults, method: string, req: IncomingMessage, res: ServerResponse): Promise<number | null> {
+export async function applyFaults(faults: Faults, method: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<number | 'drop-after' | null> {
   const f = faults;
-  if (f.latencyMs > 0) await sleep(f.latencyMs);
-  if ((f.status === null && !f.drop) || f.count <= 0 || (f.method !== null && f.method !== method)) return null;
+  // unref'd: a closed emulator (tests) is not kept alive by requests still waiting out an injected latency
+  if (f.latencyMs > 0) await new Promise<void>((r) => setTimeout(r, f.latencyMs).unref());
+  if ((f.status === null && !f.drop && !f.dropAfter) || f.count <= 0 || (f.method !== null && f.method !== method)) return null;
+  if (f.account !== null && !underAccount(path, f.account)) return null;
   f.count -= 1;
+  if (f.dropAfter) return 'drop-after';
   if (f.drop) {
     req.socket.destroy();
     return 0;

@@ -196,8 +196,8 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
     principal: Principal | null,
     entry: RequestLogEntry,
   ): Promise<void> {
-    const faulted = await applyFaults(ctx.faults, method, req, res);
-    if (faulted !== null) {
+    const faulted = await applyFaults(ctx.faults, method, path, req, res);
+    if (typeof faulted === 'number') {
       entry.status = faulted;
       opts.onRequest?.(entry);
       return;
@@ -219,6 +219,13 @@ export async function startEmulator(opts: EmulatorStartOptions = {}): Promise<Ru
       }
     }
     reply = await durable(reply);
+    if (faulted === 'drop-after') {
+      // processed and durable, but the client never hears of it
+      entry.processed = reply.status;
+      req.socket.destroy();
+      opts.onRequest?.(entry);
+      return;
+    }
     entry.status = reply.status;
     send(res, reply);
     opts.onRequest?.(entry);

@@ -35,7 +35,9 @@ export interface TaskContext<E> {
 export type AccountOutcome<R> =
   | { account: string; status: 'ok'; value: R }
   | { account: string; status: 'failed'; error: UtrigError }
-  | { account: string; status: 'interrupted' | 'not-started' };
+  | { account: string; status: 'interrupted' | 'not-started' }
+  /** in flight at a second Ctrl-C: its request was abandoned, so whether its change was made is unknown */
+  | { account: string; status: 'abandoned' };
 
 /** What the engine yields, in the order things happen. */
 export type FleetEvent<R, E> = { type: 'item'; account: string; item: E } | { type: 'done'; outcome: AccountOutcome<R> };
@@ -43,7 +45,11 @@ export type FleetEvent<R, E> = { type: 'item'; account: string; item: E } | { ty
 export interface EngineOptions {
   /** The most accounts worked on at once (--concurrency). */
   concurrency: number;
-  /** Ctrl-C: stop starting new accounts; a task's next step sees it. */
+  /**
+   * Ctrl-C: stop starting new accounts; a task's next step sees it. A second Ctrl-C is an 'abandon'
+   * event dispatched on this signal (cancelable; the engine cancels it to say it handles it): the
+   * requests in flight are aborted and their accounts end as 'abandoned'.
+   */
   signal: AbortSignal;
   /** Progress on stderr (terminal only), or undefined. */
   progress?: Progress | undefined;
@@ -73,6 +79,8 @@ export class FleetEngine {
   /** Waiting for a slot: retries (a request already under way) before accounts not yet started. */
   private readonly retryWaiters: (() => void)[] = [];
   private readonly newWaiters: (() => void)[] = [];
+  /** Aborts every request in flight (a second Ctrl-C). */
+  private readonly abandon = new AbortController();
 
   constructor(
     private readonly base: ApiClient,
@@ -80,6 +88,15 @@ export class FleetEngine {
   ) {
     this.max = o.concurrency;
     this.limit = o.concurrency;
+    o.signal.addEventListener('abandon', (ev) => {
+      ev.preventDefault();
+      this.abandon.abort();
+    });
+  }
+
+  /** True once a second Ctrl-C abandoned the requests in flight. */
+  get abandoned(): boolean {
+    return this.abandon.signal.aborted;
   }
 
   /** The current concurrency (lowered after 429s, raised again slowly). */
@@ -160,7 +177,7 @@ export class FleetEngine {
         maxRetries: FLEET_MAX_RETRIES,
         sleep: (ms) => this.retrySleep(ms),
         onResponse: (s, h) => this.onResponse(s, h),
-        signal: undefined,
+        signal: this.abandon.signal,
       });
     const runOne = async (account: string): Promise<void> => {
       const t: TaskContext<E> = {
@@ -176,7 +193,9 @@ export class FleetEngine {
       try {
         outcome = { account, status: 'ok', value: await task(t) };
       } catch (err) {
-        if (err instanceof Interrupted) outcome = { account, status: 'interrupted' };
+        // whatever the task made of the aborted request, what it was doing is no longer known
+        if (this.abandon.signal.aborted) outcome = { account, status: 'abandoned' };
+        else if (err instanceof Interrupted) outcome = { account, status: 'interrupted' };
         else outcome = { account, status: 'failed', error: toUtrigError(err) };
       } finally {
         this.release();

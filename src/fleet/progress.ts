@@ -20,12 +20,22 @@ export function progressLine(st: EngineStats, nowMs: number): string {
   return `accounts ${st.done}/${st.total} · requests ${st.requests} · failed ${st.failed} · ${rate.toFixed(1)} accounts/s · ETA ${eta}`;
 }
 
+/** The line cut to `max` characters (an ellipsis marks the cut). */
+export function fitLine(line: string, max: number): string {
+  if (max < 1) return '';
+  return line.length <= max ? line : line.slice(0, max - 1) + '…';
+}
+
 /** A one-line progress display on a terminal's stderr, redrawn in place; nothing at all elsewhere. */
 export class Progress {
   private timer: NodeJS.Timeout | undefined;
   private stats: EngineStats | undefined;
   private drawn = false;
-  constructor(private readonly err: Writable) {}
+  /** `columns`: the width when the stream does not say (a terminal's stderr knows its own). */
+  constructor(
+    private readonly err: Writable,
+    private readonly columns = 80,
+  ) {}
 
   start(stats: EngineStats): void {
     this.stats = stats;
@@ -38,8 +48,16 @@ export class Progress {
 
   private draw(): void {
     if (!this.stats) return;
-    this.err.write(`\r\x1b[K${progressLine(this.stats, performance.now())}`);
+    // a line longer than the terminal wraps, and \r would then clear only its last row: keep it to one row
+    const width = (this.err as { columns?: number }).columns || this.columns;
+    this.err.write(`\r\x1b[K${fitLine(progressLine(this.stats, performance.now()), width - 1)}`);
     this.drawn = true;
+  }
+
+  /** Writes a line of its own above the progress line (redrawn on the next tick). */
+  note(text: string): void {
+    this.err.write(`${this.drawn ? '\r\x1b[K' : ''}${text}\n`);
+    this.drawn = false;
   }
 
   /** Removes the line so the summary starts on a clean line. */

@@ -28,9 +28,16 @@ export async function startFleet(deps: Deps, ctx: CommandContext, sel: Selection
   ctx.run.foreground = stop;
   const base = await deps.client();
   const accounts = await resolveAccounts(base, sel);
-  const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr) : undefined;
+  const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr, deps.io.columns) : undefined;
+  sayWhenStopping(deps, stop.signal, progress);
   const engine = new FleetEngine(base, { concurrency: sel.concurrency, signal: stop.signal, progress });
   return { engine, accounts, signal: stop.signal };
+}
+
+/** At the first Ctrl-C, says what happens now and what a second one does (on stderr; above the progress line). */
+export function sayWhenStopping(deps: Deps, signal: AbortSignal, progress: Progress | undefined): void {
+  const text = 'stopping: no more accounts are started; waiting for the requests in flight (Ctrl-C again to abandon them)';
+  signal.addEventListener('abort', () => (progress ? progress.note(text) : deps.io.stderr.write(`${text}\n`)), { once: true });
 }
 
 /** Counts of outcomes, by the command's own words ("created", "unchanged"…). */
@@ -39,6 +46,8 @@ export class Tally {
   readonly failures: { account: string; error: UtrigError }[] = [];
   interrupted = 0;
   notStarted = 0;
+  /** Accounts whose request was abandoned in flight (a second Ctrl-C): their outcome is unknown. */
+  readonly abandoned: string[] = [];
 
   add(word: string, n = 1): void {
     this.counts.set(word, (this.counts.get(word) ?? 0) + n);
@@ -49,6 +58,7 @@ export class Tally {
     if (o.status === 'failed') this.failures.push({ account: o.account, error: o.error });
     else if (o.status === 'interrupted') this.interrupted++;
     else if (o.status === 'not-started') this.notStarted++;
+    else if (o.status === 'abandoned') this.abandoned.push(o.account);
     return o;
   }
 }
@@ -63,9 +73,10 @@ export function finishFleet(deps: Deps, fleet: Fleet, verb: string, tally: Tally
   const parts = [...tally.counts].filter(([, n]) => n > 0).map(([w, n]) => `${n} ${w}`);
   if (tally.failures.length > 0) parts.push(`${tally.failures.length} failed`);
   if (tally.interrupted > 0) parts.push(`${tally.interrupted} interrupted`);
+  if (tally.abandoned.length > 0) parts.push(`${tally.abandoned.length} abandoned in flight (outcome unknown)`);
   if (tally.notStarted > 0) parts.push(`${tally.notStarted} not started`);
   const reqs = `${st.requests} request${st.requests === 1 ? '' : 's'}${st.throttled > 0 ? ` (${st.throttled} answered 429)` : ''}`;
-  const head = fleet.signal.aborted ? `${verb} interrupted` : verb;
+  const head = fleet.engine.abandoned ? `${verb} abandoned` : fleet.signal.aborted ? `${verb} interrupted` : verb;
   const n = fleet.accounts.length;
   deps.io.stderr.write(`${head}: ${n} account${n === 1 ? '' : 's'}: ${parts.join(', ') || 'nothing to do'}; ${reqs} in ${formatDuration(secs)}\n`);
   for (const f of tally.failures.slice(0, FAILURES_SHOWN)) {
@@ -74,6 +85,10 @@ export function finishFleet(deps: Deps, fleet: Fleet, verb: string, tally: Tally
   if (tally.failures.length > FAILURES_SHOWN) {
     deps.io.stderr.write(`  … and ${tally.failures.length - FAILURES_SHOWN} more failed accounts (--json lists every account's status)\n`);
   }
+  for (const a of tally.abandoned.slice(0, FAILURES_SHOWN)) {
+    deps.io.stderr.write(`  unknown ${a}: a request was in flight when it was abandoned; check it with \`utrig list --accounts ${a}\`\n`);
+  }
+  if (tally.abandoned.length > FAILURES_SHOWN) deps.io.stderr.write(`  … and ${tally.abandoned.length - FAILURES_SHOWN} more abandoned accounts\n`);
   if (fleet.signal.aborted) {
     throw Object.assign(new CancelledError(`${verb} interrupted`), { reported: true });
   }

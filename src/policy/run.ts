@@ -6,7 +6,7 @@ import type { CommandContext, Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { FleetEngine } from '../fleet/engine.js';
 import { Progress } from '../fleet/progress.js';
-import type { Fleet, Tally } from '../fleet/run.js';
+import { sayWhenStopping, type Fleet, type Tally } from '../fleet/run.js';
 import { parseAccountsText, resolveAccounts, type FleetAccount, type SelectionOptions } from '../fleet/select.js';
 import { quote } from '../rules.js';
 import { addUsageWarnings, matchAccount, readTriggers, type AccountPlan } from './plan.js';
@@ -43,7 +43,8 @@ export async function startPolicyFleet(deps: Deps, ctx: CommandContext, sel: Sel
       deps.messages.note(`${suspended} suspended subaccount${suspended === 1 ? ' is' : 's are'} not selected and left as ${suspended === 1 ? 'it is' : 'they are'} (account_status: all selects them)`);
     }
   }
-  const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr) : undefined;
+  const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr, deps.io.columns) : undefined;
+  sayWhenStopping(deps, stop.signal, progress);
   const engine = new FleetEngine(base, { concurrency, signal: stop.signal, progress });
   return { engine, accounts, signal: stop.signal };
 }
