@@ -184,6 +184,11 @@ async function mainRows(o, roots) {
   });
   const config = mkdtempSync(join(tmpdir(), 'utrig-bench-'));
   const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', UTRIG_CONFIG_DIR: config };
+  // a profile stored as `utrig login` stores it (conf's tab-indented JSON), for the `get` through a profile row
+  const profileDir = mkdtempSync(join(tmpdir(), 'utrig-bench-profile-'));
+  const profile = { accountSid: info.one.TWILIO_ACCOUNT_SID, authToken: info.one.TWILIO_AUTH_TOKEN };
+  writeFileSync(join(profileDir, 'config.json'), JSON.stringify({ profiles: { default: profile }, activeProfile: 'default' }, undefined, '\t'), { mode: 0o600 });
+  const profileEnv = { PATH: base.PATH, HOME: base.HOME, UTRIG_CONFIG_DIR: profileDir, UTRIG_API_URL: info.one.UTRIG_API_URL };
   const node = process.execPath;
   const create = ['create', '--category', 'sms', '--value', '+30', '--callback-url', 'https://example.com/hook', '--json'];
   /** Rows: what to run, what to report (time, first byte or peak RSS) and the issue's target. */
@@ -191,6 +196,7 @@ async function mainRows(o, roots) {
     { id: 'version', label: '`utrig --version`', argv: ['--version'], env: base, target: 1.3 },
     { id: 'help', label: '`utrig create --help`', argv: ['create', '--help'], env: base, target: 1.6 },
     { id: 'get', label: '`utrig get <UT…> --json`, running emulator', argv: ['get', info.sid, '--json'], env: { ...base, ...info.one }, target: 2.0 },
+    { id: 'getprofile', label: '`utrig get <UT…> --json`, credentials from a stored profile', argv: ['get', info.sid, '--json'], env: profileEnv, target: 2.0 },
     { id: 'create', label: '`utrig create … --json`', argv: create, env: { ...base, ...info.one }, target: 2.2 },
     { id: 'list1k', label: '`utrig list --json`, 1,000 triggers, one page', argv: ['list', '--json'], env: { ...base, ...info.thousand }, target: 3.0, bytes: 400_000 },
     { id: 'ndjson', label: '`utrig list --output ndjson`, 10,000 rows, 10 pages: first row / whole', argv: ['list', '--output', 'ndjson'], env: { ...base, ...info.pages }, target: 2.5, targetWhole: 8, first: true, bytes: 4_000_000 },
@@ -225,6 +231,7 @@ async function mainRows(o, roots) {
   } finally {
     server.stdin.end();
     rmSync(config, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
   }
   process.stderr.write('\n');
 
