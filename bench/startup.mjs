@@ -171,8 +171,8 @@ async function main() {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-/** Every row but the wizard's, as table lines. */
-async function mainRows(o, roots) {
+/** The bench's servers (two emulators, a paging server) in a child process; ends when its stdin closes. */
+async function startServers() {
   const server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const info = await new Promise((resolvePromise, reject) => {
     let out = '';
@@ -182,6 +182,12 @@ async function mainRows(o, roots) {
     });
     server.on('exit', (code) => reject(new Error(`bench servers exited ${code}`)));
   });
+  return { server, info };
+}
+
+/** Every row but the wizard's, as table lines. */
+async function mainRows(o, roots) {
+  const { server, info } = await startServers();
   const config = mkdtempSync(join(tmpdir(), 'utrig-bench-'));
   const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', UTRIG_CONFIG_DIR: config };
   // a profile stored as `utrig login` stores it (conf's tab-indented JSON), for the `get` through a profile row
@@ -275,9 +281,10 @@ async function wizardRows(roots, runs, warmup, nodeFloorMs) {
   const dir = mkdtempSync(join(tmpdir(), 'utrig-bench-wiz-'));
   const socket = `utrig-bench-${process.pid}`;
   const tmux = (...a) => spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...a], { encoding: 'utf8', timeout: 5000 });
-  // the wizard's first prompt needs no network; the credentials point at a closed port so nothing can be sent
-  const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${process.env.HOME}`, 'TERM=xterm', 'NO_COLOR=1', 'UTRIG_API_URL=http://127.0.0.1:9',
-    `TWILIO_ACCOUNT_SID=AC${'0'.repeat(32)}`, `TWILIO_AUTH_TOKEN=${'0'.repeat(32)}`, `UTRIG_CONFIG_DIR=${dir}`];
+  // the wizard checks that its answers can be sent (one request) before its first prompt: a running emulator answers
+  const { server, info } = await startServers();
+  const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${process.env.HOME}`, 'TERM=xterm', 'NO_COLOR=1',
+    ...Object.entries(info.one).map(([k, v]) => `${k}=${v}`), `UTRIG_CONFIG_DIR=${dir}`];
   const PROMPT = 'Usage category';
   const floor = [];
   const times = new Map(roots.map((r) => [r.dir, []]));
@@ -292,6 +299,7 @@ async function wizardRows(roots, runs, warmup, nodeFloorMs) {
       }
     }
   } finally {
+    server.stdin.end();
     tmux('kill-server');
     rmSync(dir, { recursive: true, force: true });
   }
