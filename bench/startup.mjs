@@ -162,8 +162,8 @@ async function main() {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-/** Every row but the wizard's, as table lines. */
-async function mainRows(o, roots) {
+/** The bench's servers (two emulators, a paging server) in a child process; ends when its stdin closes. */
+async function startServers() {
   const server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const info = await new Promise((resolvePromise, reject) => {
     let out = '';
@@ -173,8 +173,19 @@ async function mainRows(o, roots) {
     });
     server.on('exit', (code) => reject(new Error(`bench servers exited ${code}`)));
   });
+  return { server, info };
+}
+
+/** Every row but the wizard's, as table lines. */
+async function mainRows(o, roots) {
+  const { server, info } = await startServers();
   const config = mkdtempSync(join(tmpdir(), 'utrig-bench-'));
   const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', UTRIG_CONFIG_DIR: config };
+  // a profile stored as `utrig login` stores it (conf's tab-indented JSON), for the `get` through a profile row
+  const profileDir = mkdtempSync(join(tmpdir(), 'utrig-bench-profile-'));
+  const profile = { accountSid: info.one.TWILIO_ACCOUNT_SID, authToken: info.one.TWILIO_AUTH_TOKEN };
+  writeFileSync(join(profileDir, 'config.json'), JSON.stringify({ profiles: { default: profile }, activeProfile: 'default' }, undefined, '\t'), { mode: 0o600 });
+  const profileEnv = { PATH: base.PATH, HOME: base.HOME, UTRIG_CONFIG_DIR: profileDir, UTRIG_API_URL: info.one.UTRIG_API_URL };
   const node = process.execPath;
   const create = ['create', '--category', 'sms', '--value', '+30', '--callback-url', 'https://example.com/hook', '--json'];
   /** Rows: what to run, what to report (time, first byte or peak RSS) and the issue's target. */
@@ -182,6 +193,7 @@ async function mainRows(o, roots) {
     { id: 'version', label: '`utrig --version`', argv: ['--version'], env: base, target: 1.3 },
     { id: 'help', label: '`utrig create --help`', argv: ['create', '--help'], env: base, target: 1.6 },
     { id: 'get', label: '`utrig get <UT…> --json`, running emulator', argv: ['get', info.sid, '--json'], env: { ...base, ...info.one }, target: 2.0 },
+    { id: 'getprofile', label: '`utrig get <UT…> --json`, credentials from a stored profile', argv: ['get', info.sid, '--json'], env: profileEnv, target: 2.0 },
     { id: 'create', label: '`utrig create … --json`', argv: create, env: { ...base, ...info.one }, target: 2.2 },
     { id: 'list1k', label: '`utrig list --json`, 1,000 triggers, one page', argv: ['list', '--json'], env: { ...base, ...info.thousand }, target: 3.0, bytes: 400_000 },
     { id: 'ndjson', label: '`utrig list --output ndjson`, 10,000 rows, 10 pages: first row / whole', argv: ['list', '--output', 'ndjson'], env: { ...base, ...info.pages }, target: 2.5, targetWhole: 8, first: true, bytes: 4_000_000 },
@@ -216,6 +228,7 @@ async function mainRows(o, roots) {
   } finally {
     server.stdin.end();
     rmSync(config, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
   }
   process.stderr.write('\n');
 
@@ -259,9 +272,10 @@ async function wizardRows(roots, runs, warmup, nodeFloorMs) {
   const dir = mkdtempSync(join(tmpdir(), 'utrig-bench-wiz-'));
   const socket = `utrig-bench-${process.pid}`;
   const tmux = (...a) => spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...a], { encoding: 'utf8', timeout: 5000 });
-  // the wizard's first prompt needs no network; the credentials point at a closed port so nothing can be sent
-  const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${process.env.HOME}`, 'TERM=xterm', 'NO_COLOR=1', 'UTRIG_API_URL=http://127.0.0.1:9',
-    `TWILIO_ACCOUNT_SID=AC${'0'.repeat(32)}`, `TWILIO_AUTH_TOKEN=${'0'.repeat(32)}`, `UTRIG_CONFIG_DIR=${dir}`];
+  // the wizard checks that its answers can be sent (one request) before its first prompt: a running emulator answers
+  const { server, info } = await startServers();
+  const env = ['env', '-i', `PATH=${process.env.PATH}`, `HOME=${process.env.HOME}`, 'TERM=xterm', 'NO_COLOR=1',
+    ...Object.entries(info.one).map(([k, v]) => `${k}=${v}`), `UTRIG_CONFIG_DIR=${dir}`];
   const PROMPT = 'Usage category';
   const floor = [];
   const times = new Map(roots.map((r) => [r.dir, []]));
@@ -276,6 +290,7 @@ async function wizardRows(roots, runs, warmup, nodeFloorMs) {
       }
     }
   } finally {
+    server.stdin.end();
     tmux('kill-server');
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { resolveBaseUrl } from './api/base-url.js';
 import { ApiClient, type ClientOptions, type Credentials } from './api/client.js';
 import { ACCOUNT_SID_RE } from './api/types.js';
-import { configDir, ConfigStore, PROFILE_NAME_RE, type Profile } from './config/store.js';
+import { configDir, ConfigStore, PROFILE_NAME_RE, readStoredProfiles, type Profile, type ProfileView } from './config/store.js';
 import { AuthError, UsageError } from './errors.js';
 import type { IO } from './io.js';
 import { Messages } from './output/messages.js';
@@ -66,6 +66,8 @@ export interface Deps {
   client(): Promise<ApiClient>;
   /** The config store (profiles). */
   config(): Promise<ConfigStore>;
+  /** The stored profiles, read without loading conf (the store itself once config() has opened it). */
+  storedProfiles(): Promise<ProfileView>;
   /** Where the credentials came from, for messages ("profile default", "environment", "local emulator"). */
   source(): Promise<string>;
   /** Work to finish before exit (closing the embedded emulator). */
@@ -106,6 +108,7 @@ export function buildDeps(
     canPrompt: io.stdinIsTTY && io.stdoutIsTTY && globals.input,
     cleanup: [],
     config: () => (store ??= ConfigStore.open(configDir(env))),
+    storedProfiles: async () => (store ? store : readStoredProfiles(configDir(env))),
     source: async () => (await (resolved ??= resolve(deps))).source,
     async client() {
       if (client) return client;
@@ -170,7 +173,7 @@ async function resolve(deps: Deps): Promise<Resolved> {
 
 /** The stored profile chosen by --profile, UTRIG_PROFILE or the active one; an AuthError when there is none. */
 export async function chosenProfile(deps: Deps): Promise<{ name: string; profile: Profile }> {
-  const store = await deps.config();
+  const store = await deps.storedProfiles();
   const name = deps.globals.profile ?? deps.env.UTRIG_PROFILE ?? store.activeProfile();
   if (!name) {
     throw new AuthError('no credentials: no profile is stored and TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set', {

@@ -1,7 +1,8 @@
 import { CancelledError } from './errors.js';
 import type { IO } from './io.js';
 
-export type Prompts = typeof import('@inquirer/prompts');
+/** The prompts utrig shows (src/prompt-lib.ts): add one there when a command needs another. */
+export type Prompts = typeof import('./prompt-lib.js');
 
 /** The context every prompt gets: draw on stderr, read stdin. */
 export function promptContext(io: IO): { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; clearPromptOnDone: boolean } {
@@ -10,7 +11,7 @@ export function promptContext(io: IO): { input: NodeJS.ReadableStream; output: N
 
 /** Loads the prompt library only when a prompt is really shown (start-up stays quick). */
 export async function loadPrompts(): Promise<Prompts> {
-  return import('@inquirer/prompts');
+  return import('./prompt-lib.js');
 }
 
 /** Runs a prompt; Ctrl-C (and Escape, where a prompt maps it) becomes a CancelledError: exit 130, nothing sent. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { assertExit, ROOT, runCli, runProcess, tempConfigDir } from './helpers.js';
+import { assertExit, harness, ROOT, runCli, runProcess, tempConfigDir } from './helpers.js';
 
 const SRC = join(ROOT, 'src');
 const DIST_SRC = join(ROOT, 'dist', 'src');
@@ -151,5 +151,37 @@ process.stdout.write(program.commands.map((c) => c.name()).join(' '));`;
     );
     assert.deepEqual(cold, [], 'the start-up path of the bundle holds modules only some commands need');
   });
-});
 
+  it('get with credentials from a stored profile loads no chunk holding conf or ajv; the profiles command does', async () => {
+    // Which of the bundle's files a run loads: the launcher's plain require() (UTRIG_NO_CODE_CACHE=1), listed at exit
+    // by a preloaded hook; each file's inputs come from dist/bundle/meta.json.
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const h = await harness();
+    try {
+      const sid = (await h.create({ UsageCategory: 'sms', TriggerValue: '5', CallbackUrl: 'https://example.com/hook' })).sid as string;
+      const dir = tempConfigDir();
+      const profile = { accountSid: h.emu.accountSid, authToken: h.emu.authToken };
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ profiles: { default: profile }, activeProfile: 'default' }, undefined, '\t'), { mode: 0o600 });
+      const hook = join(dir, 'hook.cjs');
+      const list = join(dir, 'loaded.txt');
+      writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, Object.keys(require.cache).join('\\n')));\n`);
+      const inputsOf = async (args: string[]): Promise<string[]> => {
+        const env = { UTRIG_API_URL: h.emu.url, UTRIG_CONFIG_DIR: dir, UTRIG_NO_CODE_CACHE: '1', NODE_OPTIONS: `--require ${hook}` };
+        const res = await runCli(args, { env, secrets: [h.emu.authToken] });
+        assertExit(res, 0);
+        const files = readFileSync(list, 'utf8').split('\n').map((f) => relative(ROOT, f).split('\\').join('/'));
+        const loaded = files.filter((f) => meta.outputs[f]);
+        assert.ok(loaded.length > 1, `the hook saw ${loaded.length} file(s) of the bundle: it is broken`);
+        return loaded.flatMap((f) => Object.keys(meta.outputs[f]!.inputs));
+      };
+      const heavy = (inputs: string[]) => inputs.filter((i) => /node_modules\/(conf|ajv|ajv-formats|atomically)\//.test(i));
+      const get = await inputsOf(['get', sid, '--json']);
+      assert.ok(get.includes('src/commands/get.ts') && get.includes('src/config/store.ts'), 'get loaded neither its command nor the config reader');
+      assert.deepEqual(heavy(get), [], 'get with a stored profile loaded conf or ajv: read the profile with readStoredProfiles');
+      // the check can fail: a command that writes the config loads them
+      assert.ok(heavy(await inputsOf(['profiles', 'use', 'default'])).length > 0, 'profiles use did not load conf: the check sees nothing');
+    } finally {
+      await h.close();
+    }
+  });
+});

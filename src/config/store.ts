@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AuthError } from '../errors.js';
 
 /** One stored set of credentials. Secrets live only here and in memory. */
@@ -39,8 +39,56 @@ function tightenConfigDir(dir: string): void {
   if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
-/** Profiles and credentials in <configDir>/config.json, mode 0600. */
-export class ConfigStore {
+/** The read side of the config: what choosing a profile needs. */
+export interface ProfileView {
+  profiles(): Record<string, Profile>;
+  activeProfile(): string | undefined;
+  /** The profile stored under name; never an inherited property such as "__proto__" or "constructor". */
+  getProfile(name: string): Profile | undefined;
+}
+
+/** The config file in dir, named and placed as conf does (cwd + configName + ".json", resolved). */
+export function configFile(dir: string): string {
+  return resolve(dir, 'config.json');
+}
+
+/** The AuthError (exit 3) for a config that cannot be read or parsed: the same whoever reads it. */
+function unreadable(dir: string, err: unknown): AuthError {
+  return new AuthError(`cannot read the config in ${dir}: ${(err as Error).message}`, {
+    cause: err,
+    hint: `fix or move aside ${join(dir, 'config.json')}, then run \`utrig login\``,
+  });
+}
+
+/**
+ * Reads the stored profiles with a plain JSON read of the file conf writes (conf stores plain JSON, no
+ * encryption key is set, no schema), so that using a profile does not load conf and ajv. Reads as conf's
+ * constructor does: a missing file is an empty config, anything else that fails to read or parse is the same
+ * exit-3 error, a value that is not an object holds no profiles. Unlike conf, a read never writes the file.
+ */
+export function readStoredProfiles(dir: string): ProfileView {
+  ensureConfigDir(dir);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(configFile(dir), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code !== 'ENOENT') throw unreadable(dir, err);
+  }
+  const shape = (data !== null && typeof data === 'object' ? data : {}) as Partial<ConfigShape>;
+  const own = <K extends keyof ConfigShape>(k: K): ConfigShape[K] | undefined => (Object.hasOwn(shape, k) ? shape[k] : undefined);
+  const profiles = () => own('profiles') ?? {};
+  return {
+    profiles,
+    activeProfile: () => own('activeProfile'),
+    getProfile(name) {
+      const all = profiles();
+      return Object.hasOwn(all, name) ? all[name] : undefined;
+    },
+  };
+}
+
+/** Profiles and credentials in <configDir>/config.json, mode 0600; conf does the writing. */
+export class ConfigStore implements ProfileView {
   private constructor(private readonly conf: import('conf').default<ConfigShape>, readonly path: string) {}
 
   /** Opens (creating when needed) the config in dir. conf is loaded lazily: it is not needed for env credentials. */
@@ -57,10 +105,7 @@ export class ConfigStore {
       });
       return new ConfigStore(conf, conf.path);
     } catch (err) {
-      throw new AuthError(`cannot read the config in ${dir}: ${(err as Error).message}`, {
-        cause: err,
-        hint: `fix or move aside ${join(dir, 'config.json')}, then run \`utrig login\``,
-      });
+      throw unreadable(dir, err);
     }
   }
 
