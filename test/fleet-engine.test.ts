@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
-import { ApiClient } from '../src/api/client.js';
+import { ApiClient, closeDispatcher } from '../src/api/client.js';
 import { FleetEngine, type FleetEvent } from '../src/fleet/engine.js';
 
 // The engine's memory bound (issues 12, 13: memory flat in the number of accounts): an account's
@@ -66,5 +69,38 @@ describe('fleet engine: a consumer that is behind holds back new accounts', () =
     assert.equal(statuses.get('ok'), started);
     assert.equal(statuses.get('not-started'), 100 - started);
     assert.ok(started < 100, `${started} of 100 accounts started before Ctrl-C although nothing was read`);
+  });
+});
+
+describe('fleet engine: nothing per request stays on the signals that live for the whole run', () => {
+  it('after 120 accounts over real HTTP, no abort listener is left on the signal the clients share', async () => {
+    const server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ usage_triggers: [], next_page_uri: null }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const sid = `AC${'0'.repeat(32)}`;
+      const outer = new AbortController();
+      const client = new ApiClient({ baseUrl: url, credentials: { accountSid: sid, username: sid, password: 'x'.repeat(32) }, userAgent: 'test', timeoutMs: 5000, signal: outer.signal });
+      const stop = new AbortController();
+      const engine = new FleetEngine(client, { concurrency: 8, signal: stop.signal });
+      let ok = 0;
+      for await (const ev of engine.run(sids(120), async (t) => {
+        for await (const page of t.client.listTriggerPages(new URLSearchParams())) void page;
+        // the engine's own signal for abandoning requests is the clients' signal here
+        return getEventListeners((t.client as unknown as { opts: { signal: AbortSignal } }).opts.signal, 'abort').length;
+      })) {
+        if (ev.type === 'done' && ev.outcome.status === 'ok') ok++;
+      }
+      assert.equal(ok, 120);
+      assert.equal(getEventListeners(outer.signal, 'abort').length, 0);
+      const shared = (engine as unknown as { abandon: AbortController }).abandon.signal;
+      assert.equal(getEventListeners(shared, 'abort').length, 0, 'every request removed its listener from the engine\'s signal');
+    } finally {
+      await closeDispatcher();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
