@@ -2,6 +2,7 @@
 // retry loop (what may be resent and when), one attempt with its body limit and trace, paging that
 // keeps credentials on the API's origin, and the mapping of every failure to an exit code. Splitting
 // them would pass that state between files without making any part shorter to read.
+import { setMaxListeners } from 'node:events';
 import type { Agent, Dispatcher } from 'undici';
 import { ApiError, AuthError, NetworkError, NotFoundError, UtrigError } from '../errors.js';
 import { escapeControls } from '../output/escape.js';
@@ -145,6 +146,8 @@ export class ApiClient {
     this.maxRetries = opts.maxRetries ?? 3;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.redactor.add(opts.credentials.password);
+    // each request in flight listens on it (see attempt): a fleet has up to --concurrency at once
+    if (opts.signal) setMaxListeners(0, opts.signal);
   }
 
   /** The same credentials, options and connection pool, addressing another (sub)account, with its own deadline. */
@@ -313,7 +316,13 @@ export class ApiClient {
     if (body !== undefined) this.trace(`> ${body}`);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DeadlineExceeded('deadline')), Math.max(1, Math.ceil(leftMs)));
-    const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, deadline.signal]) : deadline.signal;
+    // the outer signal (a fleet's, alive for the whole run) aborts this attempt through a listener removed
+    // when the attempt ends: AbortSignal.any() would leave one entry per request on that signal (Node 20)
+    const outer = this.opts.signal;
+    const onOuterAbort = () => deadline.abort(outer!.reason);
+    if (outer?.aborted) onOuterAbort();
+    else outer?.addEventListener('abort', onOuterAbort, { once: true });
+    const signal = deadline.signal;
     try {
       const { request } = await loadUndici();
       const started = monotonicMs();
@@ -346,6 +355,7 @@ export class ApiClient {
       throw err;
     } finally {
       clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuterAbort);
     }
   }
 

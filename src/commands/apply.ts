@@ -72,7 +72,7 @@ export async function run(deps: Deps, ctx: CommandContext, o: ApplyOptions): Pro
       const p = plans.get(oc.account)!;
       const d = driftSince(p, oc.value);
       for (const line of d) drift.push(`${oc.account}: ${line}`);
-      if (d.length === 0) work.set(oc.account, { plan: p, live: oc.value });
+      if (d.length === 0) work.set(oc.account, { plan: p, liveSids: oc.value.map((x) => x.sid) });
     }
     if (fleet.signal.aborted) return finishFleet(deps, fleet, 'apply', tally);
     if (drift.length > 0) {
@@ -103,7 +103,7 @@ export async function run(deps: Deps, ctx: CommandContext, o: ApplyOptions): Pro
   for (const f of tally.failures) applyTally.failures.push(f);
   const events = fleet.engine.run([...work.keys()], (t) => {
     const w = work.get(t.account)!;
-    return applyAccount(t.client, w.plan, w.live.map((x) => x.sid), t.signal);
+    return applyAccount(t.client, w.plan, w.liveSids, t.signal);
   });
   await renderOutcomes(deps, events, applyTally, (r) => {
     applyTally.add('created', r.created);

@@ -163,7 +163,8 @@ export class FleetEngine {
     this.stats.done = 0;
     this.o.progress?.start(this.stats);
     const queue: FleetEvent<R, E>[] = [];
-    // the consumer's pace bounds memory: a task that emits waits while this many events are unread
+    // the consumer's pace bounds memory: a task that emits, and the dispatcher before starting an
+    // account, wait while this many events are unread
     const cap = Math.max(4, 2 * this.max);
     let notify: (() => void) | undefined;
     const spaceWaiters: (() => void)[] = [];
@@ -211,6 +212,10 @@ export class FleetEngine {
     const dispatch = (async () => {
       for (; next < accounts.length; next++) {
         if (this.o.signal.aborted) break;
+        // an account's result waits in the queue until the consumer reads it: while the consumer is
+        // behind (a slow pipe, a paused terminal), no new account starts, so results never pile up
+        while (queue.length >= cap && !this.o.signal.aborted) await Promise.race([new Promise<void>((r) => spaceWaiters.push(r)), aborted]);
+        if (this.o.signal.aborted) break;
         await Promise.race([this.acquire(false), aborted]);
         if (this.o.signal.aborted) {
           this.forgetNewWaiter();
@@ -233,7 +238,8 @@ export class FleetEngine {
       for (;;) {
         while (queue.length > 0) {
           const ev = queue.shift()!;
-          spaceWaiters.shift()?.();
+          // every waiter re-checks the room it needs (an emit, or the dispatcher before a new account)
+          for (const w of spaceWaiters.splice(0)) w();
           yield ev;
         }
         if (dispatched && running === 0 && queue.length === 0) break;

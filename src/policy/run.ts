@@ -1,7 +1,6 @@
 // The glue of plan, apply and export: the policy's accounts, one engine, and a planning pass over every
 // account through it.
 import { readFile } from 'node:fs/promises';
-import type { UsageTrigger } from '../api/types.js';
 import type { CommandContext, Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { FleetEngine } from '../fleet/engine.js';
@@ -49,10 +48,10 @@ export async function startPolicyFleet(deps: Deps, ctx: CommandContext, sel: Sel
   return { engine, accounts, signal: stop.signal };
 }
 
-/** What planning one account gives apply: the plan and the SIDs read. */
+/** What planning one account gives apply: the plan and the SIDs read (only those: apply holds one per changed account). */
 export interface Planned {
   plan: AccountPlan;
-  live: UsageTrigger[];
+  liveSids: string[];
 }
 
 /**
@@ -76,7 +75,7 @@ export async function planFleet(
       const plan = matchAccount(t.account, live, desiredFor(policy, t.account, names.get(t.account)), prune);
       if (names.get(t.account)) plan.friendly_name = names.get(t.account);
       await addUsageWarnings(t.client, plan, live);
-      if (keep && plan.actions.some((a) => a.action !== 'unchanged')) keep({ plan, live });
+      if (keep && plan.actions.some((a) => a.action !== 'unchanged')) keep({ plan, liveSids: live.map((x) => x.sid) });
       return plan;
     },
   );

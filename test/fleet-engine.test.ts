@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { setImmediate as turn } from 'node:timers/promises';
+import { ApiClient, closeDispatcher } from '../src/api/client.js';
+import { FleetEngine, type FleetEvent } from '../src/fleet/engine.js';
+
+// The engine's memory bound (issues 12, 13: memory flat in the number of accounts): an account's
+// result waits in the engine's queue until the consumer reads it, so while the consumer is behind (a
+// slow pipe, a paused terminal) no new account may start. Checked structurally, by counting the
+// accounts started while the consumer sits still, not by measuring memory or time. The tasks send no
+// request (the engine's bound does not depend on the network); the client is never used.
+
+const base = new ApiClient({
+  baseUrl: 'http://127.0.0.1:9',
+  credentials: { accountSid: `AC${'0'.repeat(32)}`, username: `AC${'0'.repeat(32)}`, password: 'x'.repeat(32) },
+  userAgent: 'test',
+  timeoutMs: 5000,
+});
+const sids = (n: number) => Array.from({ length: n }, (_, i) => `AC${String(i).padStart(32, '0')}`);
+/** Lets every pending task run for a while: plenty for 300 immediate tasks to finish without the bound. */
+const idle = async () => {
+  for (let i = 0; i < 2000; i++) await turn();
+};
+
+describe('fleet engine: a consumer that is behind holds back new accounts', () => {
+  it('starts at most queue room + concurrency accounts while nothing is read, then finishes every account', async () => {
+    const concurrency = 4;
+    const stop = new AbortController();
+    const engine = new FleetEngine(base, { concurrency, signal: stop.signal });
+    let started = 0;
+    const events = engine.run<string, never>(sids(300), async (t) => {
+      started++;
+      await turn();
+      return t.account;
+    });
+    const it = events[Symbol.asyncIterator]();
+    const first = await it.next();
+    assert.equal((first.value as FleetEvent<string, never>).type, 'done');
+    await idle();
+    // the queue holds max(4, 2 × concurrency) results, plus the accounts in flight when it filled
+    const bound = Math.max(4, 2 * concurrency) + concurrency + 1;
+    assert.ok(started <= bound, `${started} accounts started while the consumer read nothing (at most ${bound} expected)`);
+    let ok = 1;
+    for (let r = await it.next(); !r.done; r = await it.next()) if (r.value.type === 'done' && r.value.outcome.status === 'ok') ok++;
+    assert.equal(ok, 300);
+    assert.equal(started, 300);
+  });
+
+  it('a Ctrl-C while the consumer is behind ends the run: what was not started is reported so', async () => {
+    const stop = new AbortController();
+    const engine = new FleetEngine(base, { concurrency: 2, signal: stop.signal });
+    let started = 0;
+    const events = engine.run<string, string>(sids(100), async (t) => {
+      started++;
+      await t.emit('row');
+      return t.account;
+    });
+    const it = events[Symbol.asyncIterator]();
+    await it.next();
+    await idle();
+    stop.abort();
+    const statuses = new Map<string, number>();
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      if (r.value.type === 'done') statuses.set(r.value.outcome.status, (statuses.get(r.value.outcome.status) ?? 0) + 1);
+    }
+    assert.equal(statuses.get('ok'), started);
+    assert.equal(statuses.get('not-started'), 100 - started);
+    assert.ok(started < 100, `${started} of 100 accounts started before Ctrl-C although nothing was read`);
+  });
+});
+
+describe('fleet engine: nothing per request stays on the signals that live for the whole run', () => {
+  it('after 120 accounts over real HTTP, no abort listener is left on the signal the clients share', async () => {
+    const server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ usage_triggers: [], next_page_uri: null }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const sid = `AC${'0'.repeat(32)}`;
+      const outer = new AbortController();
+      const client = new ApiClient({ baseUrl: url, credentials: { accountSid: sid, username: sid, password: 'x'.repeat(32) }, userAgent: 'test', timeoutMs: 5000, signal: outer.signal });
+      const stop = new AbortController();
+      const engine = new FleetEngine(client, { concurrency: 8, signal: stop.signal });
+      let ok = 0;
+      for await (const ev of engine.run(sids(120), async (t) => {
+        for await (const page of t.client.listTriggerPages(new URLSearchParams())) void page;
+        // the engine's own signal for abandoning requests is the clients' signal here
+        return getEventListeners((t.client as unknown as { opts: { signal: AbortSignal } }).opts.signal, 'abort').length;
+      })) {
+        if (ev.type === 'done' && ev.outcome.status === 'ok') ok++;
+      }
+      assert.equal(ok, 120);
+      assert.equal(getEventListeners(outer.signal, 'abort').length, 0);
+      const shared = (engine as unknown as { abandon: AbortController }).abandon.signal;
+      assert.equal(getEventListeners(shared, 'abort').length, 0, 'every request removed its listener from the engine\'s signal');
+    } finally {
+      await closeDispatcher();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
