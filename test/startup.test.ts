@@ -153,6 +153,22 @@ describe('slim undici', () => {
     assert.ok(UNDICI_SLIM_NAMES.includes('request'));
   });
 
+  it("the bundle keeps undici's cold code out: llhttp as .wasm files beside it, no fetch body code, no HTTP/2 client", () => {
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+    const inputs = Object.keys(meta.inputs);
+    assert.ok(inputs.some((i) => /undici\/lib\/dispatcher\/client-h1\.js$/.test(i)), 'the metafile has no undici client: the check below proves nothing');
+    assert.deepEqual(inputs.filter((i) => /undici\/lib\/(web\/|dispatcher\/client-h2\.js)/.test(i)), []);
+    // each llhttp module reads its binary; the binary is the one undici ships (the module decoded at build time)
+    const undiciLlhttp = join(ROOT, 'node_modules', 'undici', 'lib', 'llhttp');
+    for (const name of ['llhttp', 'llhttp_simd']) {
+      const shipped = /Buffer\.from\('([^']+)', 'base64'\)/.exec(readFileSync(join(undiciLlhttp, `${name}-wasm.js`), 'utf8'))![1]!;
+      assert.deepEqual(readFileSync(join(ROOT, 'dist', 'bundle', `${name}.wasm`)), Buffer.from(shipped, 'base64'));
+    }
+    const chunks = readdirSync(join(ROOT, 'dist', 'bundle', 'chunks')).filter((f) => f.endsWith('.js'));
+    const withBase64 = chunks.filter((f) => readFileSync(join(ROOT, 'dist', 'bundle', 'chunks', f), 'latin1').includes('AGFzbQEAAAAB'));
+    assert.deepEqual(withBase64, [], 'a chunk still carries a WebAssembly binary as base64');
+  });
+
   it('the build refuses a source that asks undici for a name outside the slim entry, naming the file and the name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'utrig-build-'));
     try {
