@@ -5,7 +5,7 @@
 //   node dist/src/build.js [--root DIR]
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { build, transform, type Metafile, type Plugin } from 'esbuild';
@@ -198,6 +198,26 @@ function plugins(root: string, wasm: Map<string, Buffer>): Plugin[] {
   ];
 }
 
+/**
+ * hot.js: the files every command but a bare --version loads (cli.js and what it imports statically, found in the
+ * metafile), each as a function in one script. bin/utrig compiles it with one V8 code cache instead of reading and
+ * compiling a dozen small files; on Node 22.1+ (or UTRIG_NO_CODE_CACHE=1) the files load as they are.
+ */
+function hotPack(meta: Metafile, root: string, outdir: string, code: Map<string, string>): string {
+  const rel = (o: string) => relative(outdir, join(root, o)).split(sep).join('/');
+  const entry = Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === 'src/cli.ts');
+  if (!entry) throw new Error('build: the metafile has no output for src/cli.ts');
+  const hot = new Set<string>();
+  const follow = (o: string) => {
+    if (hot.has(o)) return;
+    hot.add(o);
+    for (const i of meta.outputs[o]!.imports) if (i.kind === 'import-statement' && meta.outputs[i.path]) follow(i.path);
+  };
+  follow(entry);
+  const parts = [...hot].map((o) => `${JSON.stringify(rel(o))}: function (exports, require, module, __filename, __dirname) {${code.get(rel(o))!}\n}`);
+  return `({${parts.join(',\n')}})\n`;
+}
+
 /** Builds root/src/cli.ts into root/dist/bundle; throws with every problem found. */
 export async function buildBundle(root: string): Promise<Metafile> {
   const problems = checkUndiciNames(join(root, 'src'));
@@ -227,6 +247,7 @@ export async function buildBundle(root: string): Promise<Metafile> {
   });
   // esbuild splits code only in ES module output; each file then becomes CommonJS (import() a require() in a
   // promise), which Node loads faster than ES modules and bin/utrig can compile with a V8 code cache on Node 20
+  const cjsCode = new Map<string, string>();
   for (const f of result.outputFiles) {
     mkdirSync(dirname(f.path), { recursive: true });
     if (!f.path.endsWith('.js')) {
@@ -245,7 +266,10 @@ export async function buildBundle(root: string): Promise<Metafile> {
       sourcefile: relative(outdir, f.path),
     });
     writeFileSync(f.path, cjs.code);
+    cjsCode.set(relative(outdir, f.path).split(sep).join('/'), cjs.code);
   }
+  const hotJs = hotPack(result.metafile, root, outdir, cjsCode);
+  writeFileSync(join(outdir, 'hot.js'), hotJs);
   const missing = LLHTTP_MODULES.filter((n) => !wasm.has(`${n}.wasm`));
   if (missing.length > 0) throw new Error(`build refused: undici's ${missing.join(', ')} module(s) were not seen: update LLHTTP in src/build.ts`);
   for (const [name, bytes] of wasm) writeFileSync(join(outdir, name), bytes);
@@ -254,6 +278,7 @@ export async function buildBundle(root: string): Promise<Metafile> {
   const id = createHash('sha256');
   for (const f of result.outputFiles) id.update(f.path).update(f.contents);
   for (const [name, bytes] of wasm) id.update(name).update(bytes);
+  id.update('hot.js').update(hotJs);
   writeFileSync(join(outdir, 'build-id'), id.digest('hex').slice(0, 16));
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   // bin/utrig answers a bare --version from this before loading anything

@@ -89,6 +89,25 @@ describe('code cache', () => {
   });
 });
 
+describe('hot pack', () => {
+  it('holds cli.js and the bundle files it imports statically, each exactly as the file is', async () => {
+    const bundle = join(ROOT, 'dist', 'bundle');
+    const { Script } = await import('node:vm');
+    const hot = new Script(readFileSync(join(bundle, 'hot.js'), 'utf8')).runInThisContext() as Record<string, (...a: unknown[]) => unknown>;
+    const keys = Object.keys(hot);
+    assert.ok(keys.includes('cli.js') && keys.length > 3, `hot.js holds ${keys.join(', ')}`);
+    const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { outputs: Record<string, { imports: { path: string; kind: string }[] }> };
+    for (const i of meta.outputs['dist/bundle/cli.js']!.imports) {
+      if (i.kind === 'import-statement' && meta.outputs[i.path]) assert.ok(keys.includes(i.path.slice('dist/bundle/'.length)), `hot.js lacks ${i.path}`);
+    }
+    for (const k of keys) {
+      const text = hot[k]!.toString();
+      const body = text.slice(text.indexOf('{') + 1, -2);
+      assert.equal(body, readFileSync(join(bundle, k), 'utf8'), `hot.js's ${k} differs from the file`);
+    }
+  });
+});
+
 describe('early exit', () => {
   const ACCOUNT = 'AC' + 'a'.repeat(32);
   const ROWS = 6000;
