@@ -5,7 +5,7 @@
 //   node dist/src/build.js [--root DIR]
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { build, transform, type Metafile, type Plugin } from 'esbuild';
@@ -99,13 +99,26 @@ const PATCHES: { file: RegExp; why: string; edits: [string, string][] }[] = [
   },
   {
     file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
-    why: 'HTTP/2 (node:http2, node:tls) only when a server negotiates it, which needs allowH2 (utrig does not set it); node:http only for a --max-http-header-size given to node',
+    why: 'HTTP/2 only when a server negotiates it, which needs allowH2: utrig does not set it, so client-h2 (and fetch\'s body code it needs) stays out of the bundle; node:http only for a --max-http-header-size given to node',
     edits: [
-      ["const connectH2 = require('./client-h2.js')", "const connectH2 = (...a) => require('./client-h2.js')(...a)"],
+      [
+        "const connectH2 = require('./client-h2.js')",
+        "const connectH2 = async () => { throw new InvalidArgumentError('HTTP/2 is not in utrig\\'s slim undici (allowH2 is never set)') }",
+      ],
       [
         "const http = require('node:http')",
         // 16 KiB is node's default (http.maxHeaderSize reads --max-http-header-size); node:http costs ~4 ms to load
         "const http = { get maxHeaderSize () { return /max-http-header-size/.test(process.execArgv.join(' ') + ' ' + (process.env.NODE_OPTIONS || '')) ? require('node:http').maxHeaderSize : 16384 } }",
+      ],
+    ],
+  },
+  {
+    file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/,
+    why: "fetch's body code (web/fetch: 60 KB of the hot chunk) only to send a FormData body, which utrig never sends",
+    edits: [
+      [
+        "extractBody = require('../web/fetch/body.js').extractBody",
+        "extractBody = () => { throw new InvalidArgumentError('FormData bodies are not in utrig\\'s slim undici') }",
       ],
     ],
   },
@@ -126,10 +139,34 @@ assert.ok = assert;
 module.exports = assert;
 `;
 
-/** esbuild plugins: undici becomes the slim entry, with a lazy node:assert; PATCHES are applied. */
-function plugins(root: string): Plugin[] {
+/**
+ * undici's HTTP parser (llhttp WebAssembly, with SIMD and without) ships as two modules that each hold the binary
+ * as a 64 KiB base64 string: in the bundle they made half of undici's chunk, read, deserialised and decoded on
+ * every request. The build writes each binary beside the bundle instead, and the module reads it when undici
+ * compiles it (the one without SIMD only if SIMD fails). Each module must still be exactly that one Buffer.from.
+ */
+const LLHTTP = /[\\/]undici[\\/]lib[\\/]llhttp[\\/](llhttp(?:_simd)?)-wasm\.js$/;
+const LLHTTP_MODULES = ['llhttp', 'llhttp_simd'];
+const LLHTTP_SOURCE = /^'use strict'\s*const \{ Buffer \} = require\('node:buffer'\)\s*module\.exports = Buffer\.from\('([A-Za-z0-9+/=]+)', 'base64'\)\s*$/;
+
+/** esbuild plugins: undici becomes the slim entry, with a lazy node:assert and llhttp read from files (into wasm); PATCHES are applied. */
+function plugins(root: string, wasm: Map<string, Buffer>): Plugin[] {
   const undiciDir = dirname(realpathSync(createRequire(join(root, 'package.json')).resolve('undici/package.json')));
   return [
+    {
+      name: 'llhttp-files',
+      setup(b) {
+        b.onLoad({ filter: LLHTTP }, (args) => {
+          const name = LLHTTP.exec(args.path)![1]!;
+          const m = LLHTTP_SOURCE.exec(readFileSync(args.path, 'utf8'));
+          if (!m) return { errors: [{ text: `${relative(root, args.path)} is no longer one base64 Buffer: update LLHTTP in src/build.ts` }] };
+          wasm.set(`${name}.wasm`, Buffer.from(m[1]!, 'base64'));
+          // the chunk that holds this is in dist/bundle/chunks; the binary is in dist/bundle
+          const contents = `'use strict';\nconst { join } = require('node:path');\nmodule.exports = require('node:fs').readFileSync(join(__dirname, __dirname.endsWith('chunks') ? '..' : '.', ${JSON.stringify(`${name}.wasm`)}));\n`;
+          return { contents, loader: 'js' };
+        });
+      },
+    },
     {
       name: 'undici-slim',
       setup(b) {
@@ -161,6 +198,26 @@ function plugins(root: string): Plugin[] {
   ];
 }
 
+/**
+ * hot.js: the files every command but a bare --version loads (cli.js and what it imports statically, found in the
+ * metafile), each as a function in one script. bin/utrig compiles it with one V8 code cache instead of reading and
+ * compiling a dozen small files; on Node 22.1+ (or UTRIG_NO_CODE_CACHE=1) the files load as they are.
+ */
+function hotPack(meta: Metafile, root: string, outdir: string, code: Map<string, string>): string {
+  const rel = (o: string) => relative(outdir, join(root, o)).split(sep).join('/');
+  const entry = Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === 'src/cli.ts');
+  if (!entry) throw new Error('build: the metafile has no output for src/cli.ts');
+  const hot = new Set<string>();
+  const follow = (o: string) => {
+    if (hot.has(o)) return;
+    hot.add(o);
+    for (const i of meta.outputs[o]!.imports) if (i.kind === 'import-statement' && meta.outputs[i.path]) follow(i.path);
+  };
+  follow(entry);
+  const parts = [...hot].map((o) => `${JSON.stringify(rel(o))}: function (exports, require, module, __filename, __dirname) {${code.get(rel(o))!}\n}`);
+  return `({${parts.join(',\n')}})\n`;
+}
+
 /** Builds root/src/cli.ts into root/dist/bundle; throws with every problem found. */
 export async function buildBundle(root: string): Promise<Metafile> {
   const problems = checkUndiciNames(join(root, 'src'));
@@ -168,6 +225,7 @@ export async function buildBundle(root: string): Promise<Metafile> {
   const outdir = join(root, 'dist', 'bundle');
   rmSync(outdir, { recursive: true, force: true });
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const wasm = new Map<string, Buffer>();
   const result = await build({
     absWorkingDir: root,
     entryPoints: { cli: join(root, 'src', 'cli.ts') },
@@ -185,10 +243,11 @@ export async function buildBundle(root: string): Promise<Metafile> {
     metafile: true,
     write: false,
     logLevel: 'error',
-    plugins: plugins(root),
+    plugins: plugins(root, wasm),
   });
   // esbuild splits code only in ES module output; each file then becomes CommonJS (import() a require() in a
   // promise), which Node loads faster than ES modules and bin/utrig can compile with a V8 code cache on Node 20
+  const cjsCode = new Map<string, string>();
   for (const f of result.outputFiles) {
     mkdirSync(dirname(f.path), { recursive: true });
     if (!f.path.endsWith('.js')) {
@@ -207,11 +266,19 @@ export async function buildBundle(root: string): Promise<Metafile> {
       sourcefile: relative(outdir, f.path),
     });
     writeFileSync(f.path, cjs.code);
+    cjsCode.set(relative(outdir, f.path).split(sep).join('/'), cjs.code);
   }
+  const hotJs = hotPack(result.metafile, root, outdir, cjsCode);
+  writeFileSync(join(outdir, 'hot.js'), hotJs);
+  const missing = LLHTTP_MODULES.filter((n) => !wasm.has(`${n}.wasm`));
+  if (missing.length > 0) throw new Error(`build refused: undici's ${missing.join(', ')} module(s) were not seen: update LLHTTP in src/build.ts`);
+  for (const [name, bytes] of wasm) writeFileSync(join(outdir, name), bytes);
   writeFileSync(join(outdir, 'package.json'), '{"type":"commonjs"}\n');
   // names bin/utrig's V8 code caches: V8 checks a cache against the source's length only, so a rebuild needs new names
   const id = createHash('sha256');
   for (const f of result.outputFiles) id.update(f.path).update(f.contents);
+  for (const [name, bytes] of wasm) id.update(name).update(bytes);
+  id.update('hot.js').update(hotJs);
   writeFileSync(join(outdir, 'build-id'), id.digest('hex').slice(0, 16));
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   // bin/utrig answers a bare --version from this before loading anything

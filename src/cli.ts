@@ -68,7 +68,9 @@ export async function buildProgram(r: Run, argv?: string[]): Promise<Command> {
       const cmd = params[params.length - 1] as Command;
       const raw = cmd.optsWithGlobals() as Raw;
       const g = parseGlobals(raw);
-      const io: IO = { ...r.io, colorLevel: raw.color === false ? 0 : r.io.colorLevel };
+      // copied by descriptor, not spread: systemIO's stdin is a getter that opens stdin only when a command reads it
+      const colorLevel = { value: raw.color === false ? 0 : r.io.colorLevel, enumerable: true, writable: true, configurable: true };
+      const io = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(r.io), colorLevel }) as IO;
       r.deps = buildDeps(io, r.env, g, VERSION);
       await fn(r.deps, raw, cmd.args, cmd);
     };

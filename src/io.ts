@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 
 /** Everything a command may read from or write to the outside world. */
 export interface IO {
@@ -32,14 +33,19 @@ export function decideColorLevel(isTTY: boolean, env: NodeJS.ProcessEnv, noColor
   return 1;
 }
 
-/** The IO of the real process. */
+/**
+ * The IO of the real process. stdin is opened only when a command reads it: opening it costs start-up time
+ * (a file or /dev/null on fd 0 loads node's fs streams and fs/promises), and isatty(0) is what stdin.isTTY reports.
+ */
 export function systemIO(env: NodeJS.ProcessEnv = process.env): IO {
   const stdoutIsTTY = Boolean(process.stdout.isTTY);
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
+    get stdin(): Readable {
+      return process.stdin;
+    },
+    stdinIsTTY: isatty(0),
     stdoutIsTTY,
     stderrIsTTY: Boolean(process.stderr.isTTY),
     colorLevel: decideColorLevel(stdoutIsTTY, env),

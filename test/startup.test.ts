@@ -89,6 +89,25 @@ describe('code cache', () => {
   });
 });
 
+describe('hot pack', () => {
+  it('holds cli.js and the bundle files it imports statically, each exactly as the file is', async () => {
+    const bundle = join(ROOT, 'dist', 'bundle');
+    const { Script } = await import('node:vm');
+    const hot = new Script(readFileSync(join(bundle, 'hot.js'), 'utf8')).runInThisContext() as Record<string, (...a: unknown[]) => unknown>;
+    const keys = Object.keys(hot);
+    assert.ok(keys.includes('cli.js') && keys.length > 3, `hot.js holds ${keys.join(', ')}`);
+    const meta = JSON.parse(readFileSync(join(bundle, 'meta.json'), 'utf8')) as { outputs: Record<string, { imports: { path: string; kind: string }[] }> };
+    for (const i of meta.outputs['dist/bundle/cli.js']!.imports) {
+      if (i.kind === 'import-statement' && meta.outputs[i.path]) assert.ok(keys.includes(i.path.slice('dist/bundle/'.length)), `hot.js lacks ${i.path}`);
+    }
+    for (const k of keys) {
+      const text = hot[k]!.toString();
+      const body = text.slice(text.indexOf('{') + 1, -2);
+      assert.equal(body, readFileSync(join(bundle, k), 'utf8'), `hot.js's ${k} differs from the file`);
+    }
+  });
+});
+
 describe('early exit', () => {
   const ACCOUNT = 'AC' + 'a'.repeat(32);
   const ROWS = 6000;
@@ -151,6 +170,22 @@ describe('slim undici', () => {
   it('every undici name src/ uses is in the slim entry', () => {
     assert.deepEqual(checkUndiciNames(join(ROOT, 'src')), []);
     assert.ok(UNDICI_SLIM_NAMES.includes('request'));
+  });
+
+  it("the bundle keeps undici's cold code out: llhttp as .wasm files beside it, no fetch body code, no HTTP/2 client", () => {
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+    const inputs = Object.keys(meta.inputs);
+    assert.ok(inputs.some((i) => /undici\/lib\/dispatcher\/client-h1\.js$/.test(i)), 'the metafile has no undici client: the check below proves nothing');
+    assert.deepEqual(inputs.filter((i) => /undici\/lib\/(web\/|dispatcher\/client-h2\.js)/.test(i)), []);
+    // each llhttp module reads its binary; the binary is the one undici ships (the module decoded at build time)
+    const undiciLlhttp = join(ROOT, 'node_modules', 'undici', 'lib', 'llhttp');
+    for (const name of ['llhttp', 'llhttp_simd']) {
+      const shipped = /Buffer\.from\('([^']+)', 'base64'\)/.exec(readFileSync(join(undiciLlhttp, `${name}-wasm.js`), 'utf8'))![1]!;
+      assert.deepEqual(readFileSync(join(ROOT, 'dist', 'bundle', `${name}.wasm`)), Buffer.from(shipped, 'base64'));
+    }
+    const chunks = readdirSync(join(ROOT, 'dist', 'bundle', 'chunks')).filter((f) => f.endsWith('.js'));
+    const withBase64 = chunks.filter((f) => readFileSync(join(ROOT, 'dist', 'bundle', 'chunks', f), 'latin1').includes('AGFzbQEAAAAB'));
+    assert.deepEqual(withBase64, [], 'a chunk still carries a WebAssembly binary as base64');
   });
 
   it('the build refuses a source that asks undici for a name outside the slim entry, naming the file and the name', async () => {

@@ -201,21 +201,57 @@ export async function renderList(rows: AsyncIterable<Row> | Iterable<Row>, o: Re
     return all.length;
   }
   const csvFields = o.fields ?? o.csvFields;
+  const batch = new Batch(o.io);
   for await (const r of rows) {
     const row = pick(r, o.fields);
     if (o.format === 'json') {
       const text = JSON.stringify(row, null, 2).replace(/\n/g, '\n  ');
-      await write(o.io, (n === 0 ? '[\n  ' : ',\n  ') + text);
+      await batch.write((n === 0 ? '[\n  ' : ',\n  ') + text);
     } else if (o.format === 'ndjson') {
-      await write(o.io, JSON.stringify(row) + '\n');
+      await batch.write(JSON.stringify(row) + '\n');
     } else {
-      if (n === 0) await write(o.io, csvLine(csvFields as string[]));
-      await write(o.io, csvLine(csvFields.map((f) => r[f])));
+      if (n === 0) await batch.write(csvLine(csvFields as string[]));
+      await batch.write(csvLine(csvFields.map((f) => r[f])));
     }
     n++;
   }
+  await batch.flush();
   if (o.format === 'json') out.write(n === 0 ? '[]\n' : '\n]\n');
   return n;
+}
+
+/**
+ * Rows for stdout, written together: the rows of one page arrive without a wait in between, and a write per row
+ * cost ~10 ms per 1,000 rows (a pipe write each). What is held goes out as soon as the loop waits for anything
+ * (setImmediate runs then, so a page's rows are on stdout before the next page is asked for), at 64 KiB, and
+ * at the end; a full stdout still holds the next write back until it drains.
+ */
+class Batch {
+  private text = '';
+  private timer: NodeJS.Immediate | undefined;
+  private drained: Promise<void> | undefined;
+  constructor(private readonly io: IO) {}
+
+  async write(chunk: string): Promise<void> {
+    if (this.drained) await this.drained;
+    this.text += chunk;
+    if (this.text.length >= 65_536) await this.flush();
+    else this.timer ??= setImmediate(() => void this.flush());
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) clearImmediate(this.timer);
+    this.timer = undefined;
+    if (this.text !== '') {
+      const text = this.text;
+      this.text = '';
+      const drained: Promise<void> = write(this.io, text).then(() => {
+        if (this.drained === drained) this.drained = undefined;
+      });
+      this.drained = drained;
+    }
+    return this.drained ?? Promise.resolve();
+  }
 }
 
 /** Writes one object in the chosen format; for a table, the given key/value lines. */
