@@ -8,6 +8,7 @@ import { escapeControlsKeepLines } from './output/escape.js';
 import { examples } from './output/help.js';
 import { styleHelp } from './output/help-style.js';
 import { loadColour, Messages } from './output/messages.js';
+import { handleSignals } from './signals.js';
 
 /** Set by the bundle build (src/build.ts); the unbundled build reads package.json. */
 declare const UTRIG_BUILD_VERSION: string | undefined;
@@ -122,28 +123,7 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
   const r: Run = { io, env };
   const [program] = await Promise.all([buildProgram(r, argv), loadColour(io)]);
   configure(program, io);
-  // A first Ctrl-C stops foreground work cleanly. A second one asks it to abandon what is in flight: an
-  // 'abandon' event on its signal, which a fleet run cancels to say it is handling it (it then reports
-  // what is unknown and exits 130 at once). After that, or where nobody handles it, one more exits at once
-  // (the emulator and listen do not handle it: they keep their clean stop, which flushes the emulator's state).
-  let abandoning = false;
-  const onSigint = () => {
-    const fg = r.foreground;
-    if (fg && !fg.signal.aborted) fg.abort();
-    else if (fg && !abandoning) abandoning = !fg.signal.dispatchEvent(new Event('abandon', { cancelable: true }));
-    else {
-      io.stderr.write('\n');
-      process.exit(EXIT.CANCELLED);
-    }
-  };
-  const onPipeError = (err: NodeJS.ErrnoException) => {
-    // The reader went away (`| head -n 1`): stop quietly, as Unix tools do.
-    if (err.code === 'EPIPE') process.exit(EXIT.OK);
-  };
-  const onSigterm = () => (r.foreground ? r.foreground.abort() : process.exit(128 + 15));
-  process.on('SIGINT', onSigint);
-  process.once('SIGTERM', onSigterm);
-  io.stdout.on('error', onPipeError);
+  const removeHandlers = handleSignals(r, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.OK;
@@ -152,8 +132,7 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
   } finally {
     for (const c of r.deps?.cleanup ?? []) await c().catch(() => undefined);
     await closeDispatcher();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
+    removeHandlers();
   }
 }
 
