@@ -198,6 +198,20 @@ function plugins(root: string, wasm: Map<string, Buffer>): Plugin[] {
   ];
 }
 
+/** The bundle's output files that load before any command runs: the entry and what it imports statically. */
+export function startupOutputs(meta: Metafile): Set<string> {
+  const entry = Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === 'src/cli.ts');
+  if (!entry) throw new Error('build: the metafile has no output for src/cli.ts');
+  const startup = new Set<string>();
+  const follow = (o: string) => {
+    if (startup.has(o)) return;
+    startup.add(o);
+    for (const i of meta.outputs[o]!.imports) if (i.kind === 'import-statement' && meta.outputs[i.path]) follow(i.path);
+  };
+  follow(entry);
+  return startup;
+}
+
 /**
  * hot.js: the files every command but a bare --version loads (cli.js and what it imports statically, found in the
  * metafile), each as a function in one script. bin/utrig compiles it with one V8 code cache instead of reading and
@@ -205,15 +219,7 @@ function plugins(root: string, wasm: Map<string, Buffer>): Plugin[] {
  */
 function hotPack(meta: Metafile, root: string, outdir: string, code: Map<string, string>): string {
   const rel = (o: string) => relative(outdir, join(root, o)).split(sep).join('/');
-  const entry = Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === 'src/cli.ts');
-  if (!entry) throw new Error('build: the metafile has no output for src/cli.ts');
-  const hot = new Set<string>();
-  const follow = (o: string) => {
-    if (hot.has(o)) return;
-    hot.add(o);
-    for (const i of meta.outputs[o]!.imports) if (i.kind === 'import-statement' && meta.outputs[i.path]) follow(i.path);
-  };
-  follow(entry);
+  const hot = startupOutputs(meta);
   const parts = [...hot].map((o) => `${JSON.stringify(rel(o))}: function (exports, require, module, __filename, __dirname) {${code.get(rel(o))!}\n}`);
   return `({${parts.join(',\n')}})\n`;
 }

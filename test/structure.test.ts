@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import type { Metafile } from 'esbuild';
+import { startupOutputs } from '../src/build.js';
 import { assertExit, harness, ROOT, runCli, runProcess, tempConfigDir } from './helpers.js';
 
 const SRC = join(ROOT, 'src');
@@ -121,10 +123,7 @@ process.stdout.write(program.commands.map((c) => c.name()).join(' '));`;
 
   it('the bundle holds every module src/cli.ts reaches, and its start-up path none of the cold ones', () => {
     // dist/bundle/meta.json is esbuild's metafile: its inputs, and each output's inputs and imports
-    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as {
-      inputs: Record<string, unknown>;
-      outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string }[]; entryPoint?: string }>;
-    };
+    const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as Metafile;
     const graph = importGraph();
     const reached = new Set<string>();
     const walk = (f: string) => {
@@ -137,14 +136,7 @@ process.stdout.write(program.commands.map((c) => c.name()).join(' '));`;
     const bundled = new Set(Object.keys(meta.inputs).filter((i) => i.startsWith('src/')).map((i) => i.slice(4)));
     assert.deepEqual([...reached].filter((f) => !bundled.has(f)), [], 'modules src/cli.ts reaches that the bundle lacks');
     // what loads before any command runs: the entry and the chunks it imports statically
-    const entry = Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === 'src/cli.ts')!;
-    const startup = new Set<string>();
-    const follow = (o: string) => {
-      if (startup.has(o)) return;
-      startup.add(o);
-      for (const i of meta.outputs[o]!.imports) if (i.kind === 'import-statement' && meta.outputs[i.path]) follow(i.path);
-    };
-    follow(entry);
+    const startup = startupOutputs(meta);
     assert.ok(startup.size > 1, 'the walk of the bundle found no chunk');
     const cold = [...startup].flatMap((o) => Object.keys(meta.outputs[o]!.inputs)).filter((i) =>
       /node_modules\/(undici|@inquirer|cli-table3|conf|chalk)\/|^src\/emulator\/|^src\/commands\/(wizard|listen|fire|emulator)\.ts|^src\/completion\//.test(i),
