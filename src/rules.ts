@@ -233,6 +233,11 @@ export function checkRecurring(v: string): Checked<RecurringValue> {
   return no(`${quote(v)} is not one of ${RECURRING.join(', ')}, or empty (once ever)${caseHint(v, RECURRING)}`);
 }
 
+/** Recurring normalised for comparing triggers: null, "" and "alltime" all mean once ever (alltime never resets). */
+export function normRecurring(v: unknown): string {
+  return v === null || v === undefined || v === '' || v === 'alltime' ? '' : String(v);
+}
+
 export const TRIGGER_BY = ['count', 'usage', 'price'] as const;
 export type TriggerByValue = (typeof TRIGGER_BY)[number];
 

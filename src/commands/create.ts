@@ -2,12 +2,13 @@ import { Option, type Command } from 'commander';
 import { OutcomeUnknownError, type ApiClient } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
 import type { CommandContext, Deps } from '../deps.js';
-import { ApiError, NetworkError, UsageError } from '../errors.js';
+import { NetworkError, UsageError } from '../errors.js';
 import { addSelectionFlags, checkNoFleetOnlyFlags, parseSelectionOptions, wantsFleet, type SelectionOptions } from '../fleet/select.js';
 import { examples } from '../output/help.js';
-import { parseMicros } from '../rules.js';
+import { createOnce } from '../fleet/writes.js';
+import { normRecurring, parseMicros } from '../rules.js';
 import { showTrigger } from '../output/show-trigger.js';
-import { createdThresholdWarning, interactiveNeedsTerminal, withTargetFlags } from './trigger-checks.js';
+import { createdThresholdWarning, interactiveNeedsTerminal, shellQuote, withTargetFlags } from './trigger-checks.js';
 import {
   parseCallbackMethod,
   parseCallbackUrl,
@@ -83,11 +84,6 @@ export function buildForm(o: CreateOptions): URLSearchParams {
   return f;
 }
 
-/** Quotes a word for a POSIX shell only when it needs it. */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The one-line command that sends the same request (printed after the wizard). */
 export function equivalentCommand(o: CreateOptions): string {
   const parts = ['utrig', 'create'];
@@ -130,10 +126,6 @@ export interface FleetCreateResult {
   trigger?: UsageTrigger;
 }
 
-function normRecurring(v: unknown): string {
-  return v === null || v === undefined || v === '' || v === 'alltime' ? '' : String(v);
-}
-
 /**
  * True when an existing trigger is the one create would make: same category, trigger-by, recurring,
  * callback URL and method, and the same value once normalised (100 = 100.000000). An offset value (+N)
@@ -162,9 +154,6 @@ async function findIdentical(client: ApiClient, o: CreateOptions): Promise<Usage
   return undefined;
 }
 
-/** Resends of a create whose outcome was unknown, each after reading back that it did not land. */
-const UNCERTAIN_RESENDS = 3;
-
 /**
  * Ensures the trigger exists in one account: an identical one is left alone ("unchanged"), otherwise it
  * is created once. A create with no certain answer (dropped connection, 5xx) is read back before it is
@@ -181,21 +170,14 @@ export async function ensureTrigger(
     if (found) return { status: 'unchanged', trigger: found };
   }
   if (opts.dryRun) return { status: 'would-create' };
-  const form = buildForm(o);
-  for (let attempt = 0; ; attempt++) {
-    if (opts.signal.aborted) throw opts.interrupted();
-    try {
-      return { status: 'created', trigger: await client.createTrigger(form) };
-    } catch (err) {
-      const uncertain = err instanceof OutcomeUnknownError || (err instanceof ApiError && err.status >= 500);
-      if (!uncertain) throw err;
-      if (opts.allowDuplicate || attempt >= UNCERTAIN_RESENDS) {
-        throw err instanceof OutcomeUnknownError ? new NetworkError(`the trigger may have been created: ${err.reason}`, { cause: err }) : err;
-      }
-      const landed = await findIdentical(client, o);
-      if (landed) return { status: 'created', trigger: landed };
-    }
-  }
+  const trigger = await createOnce(client, buildForm(o), {
+    findLanded: () => findIdentical(client, o),
+    resend: !opts.allowDuplicate,
+    signal: opts.signal,
+    interrupted: opts.interrupted,
+    mayHaveBeenCreated: (reason) => `the trigger may have been created: ${reason}`,
+  });
+  return { status: 'created', trigger };
 }
 
 /** Declares `utrig create` (cheap: the wizard loads only when it asks). */

@@ -87,6 +87,7 @@ async function runFleetDelete(deps: Deps, ctx: CommandContext, raw: Record<strin
   const sel = await parseSelectionOptions(raw, deps.io.stdin);
   const { startFleet, finishFleet, Tally, renderOutcomes } = await import('../fleet/run.js');
   const { Interrupted } = await import('../fleet/engine.js');
+  const { deleteIfPresent } = await import('../fleet/writes.js');
   const fleet = await startFleet(deps, ctx, sel);
   // first pass: find (reads only); only the SIDs are kept
   const found = new Map<string, string[]>();
@@ -128,13 +129,10 @@ async function runFleetDelete(deps: Deps, ctx: CommandContext, raw: Record<strin
     for (const sid of found.get(t.account) ?? []) {
       if (t.signal.aborted) throw new Interrupted();
       try {
-        await t.client.deleteTrigger(sid);
+        await deleteIfPresent(t.client, sid);
       } catch (err) {
-        // already gone (deleted meanwhile) is what was wanted
-        if (!(err instanceof UtrigError) || (err as { status?: number }).status !== 404) {
-          if (err instanceof UtrigError && done.length > 0) throw Object.assign(err, { message: `deleted ${done.length} of ${found.get(t.account)?.length}, then: ${err.message}` });
-          throw err;
-        }
+        if (err instanceof UtrigError && done.length > 0) throw Object.assign(err, { message: `deleted ${done.length} of ${found.get(t.account)?.length}, then: ${err.message}` });
+        throw err;
       }
       done.push(sid);
     }

@@ -7,8 +7,8 @@ import { LOCAL_PROFILE, wantsLocal, type Deps } from '../deps.js';
 import { AuthError, NotFoundError, UsageError } from '../errors.js';
 import { parseMicros } from '../rules.js';
 
-/** Quotes a word for a POSIX shell only when it needs it (as create's equivalent command does). */
-function shellQuote(s: string): string {
+/** Quotes a word for a POSIX shell only when it needs it. */
+export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

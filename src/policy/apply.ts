@@ -2,10 +2,11 @@
 // against Ctrl-C before it is sent; a create with no certain answer is looked for by identity before it
 // is sent again; a replace creates the new trigger before deleting the old one, so the account is never
 // without its alarm (except at Twilio's 1,000-trigger limit, where the old one must go first).
-import { OutcomeUnknownError, type ApiClient } from '../api/client.js';
+import type { ApiClient } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
-import { ApiError, NetworkError, UtrigError } from '../errors.js';
+import { UtrigError } from '../errors.js';
 import { Interrupted } from '../fleet/engine.js';
+import { createOnce, deleteIfPresent } from '../fleet/writes.js';
 import { TRIGGER_SID_RE } from '../rules.js';
 import { createForm, diffTrigger, friendlyName, specFromJson, updateForm, seenJson, ownedName } from './identity.js';
 import { MAX_TRIGGERS, type AccountPlan, type PlanAction } from './plan.js';
@@ -21,9 +22,6 @@ export interface AppliedAccount {
   trigger_sids: string[];
 }
 
-/** Resends of a create whose outcome was unknown, each after reading back that it did not land. */
-const UNCERTAIN_RESENDS = 3;
-
 /** A trigger of this identity that is not one of `known` and is what was asked for: a create that landed. */
 async function findLanded(client: ApiClient, spec: TriggerSpec, known: Set<string>): Promise<UsageTrigger | undefined> {
   const q = new URLSearchParams({ UsageCategory: spec.category, PageSize: '1000' });
@@ -35,37 +33,17 @@ async function findLanded(client: ApiClient, spec: TriggerSpec, known: Set<strin
   return undefined;
 }
 
-/** Creates an owned trigger exactly once. */
-async function createOnce(client: ApiClient, spec: TriggerSpec, known: Set<string>, signal: AbortSignal): Promise<UsageTrigger> {
-  const form = createForm(spec);
-  for (let attempt = 0; ; attempt++) {
-    if (signal.aborted) throw new Interrupted();
-    try {
-      const t = await client.createTrigger(form);
-      known.add(t.sid);
-      return t;
-    } catch (err) {
-      const uncertain = err instanceof OutcomeUnknownError || (err instanceof ApiError && err.status >= 500);
-      if (!uncertain) throw err;
-      if (attempt >= UNCERTAIN_RESENDS) {
-        throw err instanceof OutcomeUnknownError ? new NetworkError(`the trigger ${spec.name} may have been created: ${err.reason}; the next plan finds it by its name`, { cause: err }) : err;
-      }
-      const landed = await findLanded(client, spec, known);
-      if (landed) {
-        known.add(landed.sid);
-        return landed;
-      }
-    }
-  }
-}
-
-async function deleteOnce(client: ApiClient, sid: string): Promise<void> {
-  try {
-    await client.deleteTrigger(sid);
-  } catch (err) {
-    // already gone is what was wanted
-    if (!(err instanceof UtrigError && (err as { status?: number }).status === 404)) throw err;
-  }
+/** Creates an owned trigger exactly once (a create that landed unanswered is found by its name). */
+async function createOwned(client: ApiClient, spec: TriggerSpec, known: Set<string>, signal: AbortSignal): Promise<UsageTrigger> {
+  const t = await createOnce(client, createForm(spec), {
+    findLanded: () => findLanded(client, spec, known),
+    resend: true,
+    signal,
+    interrupted: () => new Interrupted(),
+    mayHaveBeenCreated: (reason) => `the trigger ${spec.name} may have been created: ${reason}; the next plan finds it by its name`,
+  });
+  known.add(t.sid);
+  return t;
 }
 
 /**
@@ -83,13 +61,13 @@ export async function applyAccount(client: ApiClient, plan: AccountPlan, liveSid
   try {
     for (const a of of('delete')) {
       step();
-      await deleteOnce(client, a.sid!);
+      await deleteIfPresent(client, a.sid!);
       r.deleted++;
       count--;
     }
     for (const a of of('create')) {
       step();
-      const t = await createOnce(client, specFromJson(a.desired!), known, signal);
+      const t = await createOwned(client, specFromJson(a.desired!), known, signal);
       r.trigger_sids.push(t.sid);
       r.created++;
       count++;
@@ -104,15 +82,15 @@ export async function applyAccount(client: ApiClient, plan: AccountPlan, liveSid
       step();
       const spec = specFromJson(a.desired!);
       if (count >= MAX_TRIGGERS) {
-        await deleteOnce(client, a.sid!);
+        await deleteIfPresent(client, a.sid!);
         step();
-        const t = await createOnce(client, spec, known, signal);
+        const t = await createOwned(client, spec, known, signal);
         r.trigger_sids.push(t.sid);
       } else {
-        const t = await createOnce(client, spec, known, signal);
+        const t = await createOwned(client, spec, known, signal);
         r.trigger_sids.push(t.sid);
         step();
-        await deleteOnce(client, a.sid!);
+        await deleteIfPresent(client, a.sid!);
       }
       r.replaced++;
     }

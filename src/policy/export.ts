@@ -3,7 +3,8 @@
 // accounts have it); accounts that differ get an override with only the differing fields, or null
 // where they lack it; accounts with the same overrides share one entry.
 import type { UsageTrigger } from '../api/types.js';
-import { normRecurring, normValue, ownedDescription, ownedName } from './identity.js';
+import { normRecurring } from '../rules.js';
+import { normValue, ownedDescription, ownedName } from './identity.js';
 
 /** One trigger of the policy file, as written (snake_case, defaults left out). */
 type TriggerOut = Record<string, string | number>;

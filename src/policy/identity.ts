@@ -4,7 +4,7 @@
 // <name> is the policy trigger's name and identifies it within its account. Every other trigger is
 // unowned: plan and apply never change or delete it.
 import type { UsageTrigger } from '../api/types.js';
-import { checkFriendlyName, parseMicros, quote, type Checked } from '../rules.js';
+import { checkFriendlyName, normRecurring, parseMicros, quote, type Checked } from '../rules.js';
 import type { TriggerSpec } from './schema.js';
 
 /** The marker that makes a trigger the policy's. */
@@ -39,11 +39,6 @@ export function friendlyNameFor(t: Pick<TriggerSpec, 'name' | 'description'>): C
 /** The friendly name, unchecked (the policy was checked when read). */
 export function friendlyName(t: Pick<TriggerSpec, 'name' | 'description'>): string {
   return `${OWNER_PREFIX}${t.name}${t.description !== undefined && t.description !== '' ? ` ${t.description}` : ''}`;
-}
-
-/** Recurring normalised: null, "" and "alltime" all mean once ever. */
-export function normRecurring(v: unknown): string {
-  return v === null || v === undefined || v === '' || v === 'alltime' ? '' : String(v);
 }
 
 /** A value normalised for comparison and display: 1000.000000 -> "1000", 12.500000 -> "12.5". */

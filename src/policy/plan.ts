@@ -2,8 +2,8 @@
 // come before harm. Reads only: the trigger list, and Usage Records for the triggers a plan creates.
 import type { ApiClient } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
-import { parseMicros, TRIGGER_SID_RE } from '../rules.js';
-import { diffTrigger, normRecurring, ownedName, seenJson, specJson, type Change } from './identity.js';
+import { normRecurring, parseMicros, TRIGGER_SID_RE } from '../rules.js';
+import { diffTrigger, ownedName, seenJson, specJson, type Change } from './identity.js';
 import type { TriggerSpec } from './schema.js';
 
 /** Twilio's limit of usage triggers per account. */
