@@ -156,11 +156,6 @@ export class Store extends TriggerStore {
     return { count: formatScaled(t[0]), usage: formatScaled(t[1]), price: formatScaled(t[2]) };
   }
 
-  /** Categories with any usage for the account itself, sorted. */
-  usedCategories(account: string): string[] {
-    return this.usage.categories(account, false);
-  }
-
   protected currentValue(t: TriggerRecord, ms: number): number {
     const withSubs = this.parentTriggersCountSubaccounts && this.isParent(t.account_sid);
     return this.usage.value(t.account_sid, t.usage_category, periodKey(t.recurring, ms), FIELD_INDEX[t.trigger_by], withSubs);

@@ -1,6 +1,6 @@
 import { isClockInRange } from './clock.js';
 import type { Reply } from './http.js';
-import { API_VERSION, BAD, checkCategory, pageSizeParam, StoreError, type Store } from './store.js';
+import { API_VERSION, BAD, checkCategory, pageSizeParam, StoreError, TOTALPRICE, type Store } from './store.js';
 import { formatScaled, gmtDay, type Totals } from './usage-book.js';
 
 // Twilio's Usage resource and its Usage Records (twilio-oai's ListUsageRecord and the eight list
@@ -89,11 +89,11 @@ interface Period {
 }
 
 /** The periods of one category: a single one over the range, or one per day, month or year with usage. */
-function periods(days: Map<string, Totals>, category: string, sub: Subresource, start: string, end: string, listEmpty: boolean): Period[] {
+function periods(days: Map<string, Totals>, category: string, sub: Subresource, start: string, end: string): Period[] {
   const inRange = [...days].filter(([d]) => d >= start && d <= end).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (sub !== 'Daily' && sub !== 'Monthly' && sub !== 'Yearly') {
     const totals = inRange.reduce<Totals>((acc, [, t]) => add(acc, t), [0, 0, 0]);
-    return inRange.length > 0 || listEmpty ? [{ category, start, end, totals }] : [];
+    return [{ category, start, end, totals }];
   }
   const out: Period[] = [];
   for (const [day, t] of inRange) {
@@ -141,13 +141,13 @@ export function listUsageRecords(store: Store, account: string, sub: Subresource
   const [start, end] = fixed ?? [startParam ?? first, endParam ?? gmtDay(nowMs)];
   if (start > end) throw new StoreError(400, BAD, `StartDate ${start} is after EndDate ${end}`);
 
-  const all = cats.flatMap((c) => periods(daysOf.get(c) as Map<string, Totals>, c, kind, start, end, true));
+  const all = cats.flatMap((c) => periods(daysOf.get(c) as Map<string, Totals>, c, kind, start, end));
   const asOf = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, '+00:00');
   const base = `/${API_VERSION}/Accounts/${account}/Usage/Records`;
   const recordUri = sub === undefined ? `${base}.json` : `${base}/${sub}.json`;
   const json = (p: Period): Record<string, unknown> => {
     const enc = encodeURIComponent(p.category);
-    const total = p.category === 'totalprice';
+    const total = p.category === TOTALPRICE;
     return {
       account_sid: account,
       api_version: API_VERSION,
