@@ -156,11 +156,8 @@ async function resolve(deps: Deps): Promise<Resolved> {
     };
   }
   const baseUrl = resolveBaseUrl(env);
-  // a profile named by --profile or UTRIG_PROFILE wins over TWILIO_* variables, and must exist
-  if (!g.profile && !env.UTRIG_PROFILE) {
-    const fromEnv = envCredentials(env);
-    if (fromEnv) return { baseUrl, credentials: { ...fromEnv, accountSid: subaccount(g, fromEnv.accountSid) }, source: 'environment' };
-  }
+  const fromEnv = envCredentialsInUse(g, env);
+  if (fromEnv) return { baseUrl, credentials: { ...fromEnv, accountSid: subaccount(g, fromEnv.accountSid) }, source: 'environment' };
   const { name, profile: p } = await chosenProfile(deps);
   const password = p.apiKey ? p.apiSecret : p.authToken;
   if (!password) throw new AuthError(`profile "${name}" has no secret stored`, { hint: `run \`utrig login --profile ${name}\`` });
@@ -188,6 +185,14 @@ export async function chosenProfile(deps: Deps): Promise<{ name: string; profile
     });
   }
   return { name, profile };
+}
+
+/**
+ * The TWILIO_* credentials, unless a profile is named: a profile named by --profile or UTRIG_PROFILE wins
+ * over the variables (and must exist). The API client and listen/fire's signing token both choose this way.
+ */
+export function envCredentialsInUse(g: GlobalOptions, env: NodeJS.ProcessEnv): Credentials | undefined {
+  return g.profile || env.UTRIG_PROFILE ? undefined : envCredentials(env);
 }
 
 /** Credentials from Twilio's usual environment variables, if complete. */

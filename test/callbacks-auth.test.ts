@@ -69,6 +69,25 @@ describe('listen and fire with an API-key profile', () => {
     });
   }
 
+  it('UTRIG_PROFILE wins over TWILIO_* for the signing token too, as it does for the API credentials', async () => {
+    const subToken = ((await h.api('GET', `/2010-04-01/Accounts/${sub}.json`)).json as { auth_token: string }).auth_token;
+    const login = await h.run(['login', '--profile', 'sub', '--account-sid', sub, '--auth-token-stdin'], { env, input: subToken, secrets: [subToken] });
+    assertExit(login, 0);
+    const before = received.length;
+    const res = await h.run(['fire', '--category', 'sms', '--value', '1', '--to', to], {
+      env: { UTRIG_PROFILE: 'sub', TWILIO_ACCOUNT_SID: h.emu.accountSid, TWILIO_AUTH_TOKEN: h.emu.authToken },
+      secrets: [subToken],
+    });
+    assertExit(res, 0);
+    assert.equal(received.length, before + 1);
+    const { req, body } = received[received.length - 1]!;
+    assert.match(body, new RegExp(`AccountSid=${sub}`));
+    const signature = String(req.headers['x-twilio-signature']);
+    const check = { url: to, method: 'POST', contentType: req.headers['content-type'], body };
+    assert.equal(checkRequestSignature(subToken, signature, check), null, "signed with the profile's token");
+    received.length = before;
+  });
+
   it("fire --account-sid with TWILIO_AUTH_TOKEN signs with that token as the subaccount's, without asking the API", async () => {
     const parent = h.emu.authToken;
     const subAccount = await h.api('GET', `/2010-04-01/Accounts/${sub}.json`);

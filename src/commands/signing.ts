@@ -1,4 +1,4 @@
-import { chosenProfile, envCredentials, subaccount, wantsLocal, type Deps } from '../deps.js';
+import { chosenProfile, envCredentialsInUse, subaccount, wantsLocal, type Deps } from '../deps.js';
 import { AuthError } from '../errors.js';
 
 /** The auth token Twilio signs callbacks with, and where it came from. */
@@ -26,14 +26,12 @@ async function ownCredentials(deps: Deps): Promise<Own> {
     const { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } = await import('../emulator/server.js');
     return { accountSid: LOCAL_ACCOUNT_SID, authToken: LOCAL_AUTH_TOKEN, source: 'the local emulator', apiKeyIs: '' };
   }
-  if (!g.profile) {
-    const fromEnv = envCredentials(env);
-    if (fromEnv) {
-      const apiKeyIs = 'the credentials in the environment are an API key (TWILIO_API_KEY)';
-      return fromEnv.username === fromEnv.accountSid
-        ? { accountSid: fromEnv.accountSid, authToken: fromEnv.password, source: 'environment (TWILIO_AUTH_TOKEN)', apiKeyIs }
-        : { accountSid: fromEnv.accountSid, source: 'environment', apiKeyIs };
-    }
+  const fromEnv = envCredentialsInUse(g, env);
+  if (fromEnv) {
+    const apiKeyIs = 'the credentials in the environment are an API key (TWILIO_API_KEY)';
+    return fromEnv.username === fromEnv.accountSid
+      ? { accountSid: fromEnv.accountSid, authToken: fromEnv.password, source: 'environment (TWILIO_AUTH_TOKEN)', apiKeyIs }
+      : { accountSid: fromEnv.accountSid, source: 'environment', apiKeyIs };
   }
   const { name, profile: p } = await chosenProfile(deps);
   const apiKeyIs = `profile "${name}" holds an API key`;
