@@ -111,15 +111,20 @@ export async function parseSelectionOptions(raw: Record<string, unknown>, stdin:
       });
     }
     if (file !== undefined) {
-      const text = file === '-' ? await readStream(stdin) : await fsp.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-        throw new UsageError(`--accounts-file ${quote(file)} cannot be read (${err.code ?? err.message})`);
-      });
-      sids.push(...parseAccountsText(text, file === '-' ? 'stdin' : file));
+      sids.push(...(file === '-' ? parseAccountsText(await readStream(stdin), 'stdin') : await readAccountsFile(file, '--accounts-file')));
     }
     o.accounts = [...new Set(sids)];
     if (o.accounts.length === 0 && !o.includeParent) throw new UsageError(`--accounts-file ${quote(file ?? '')} lists no account SIDs`);
   }
   return o;
+}
+
+/** The SIDs of an accounts file (one a line, or a CSV with an account_sid column); `label` names it in errors. */
+export async function readAccountsFile(file: string, label: string): Promise<string[]> {
+  const text = await fsp.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`${label} ${quote(file)} cannot be read (${err.code ?? err.message})`);
+  });
+  return parseAccountsText(text, file);
 }
 
 async function readStream(s: Readable): Promise<string> {

@@ -1,13 +1,11 @@
 // The glue of plan, apply and export: the policy's accounts, one engine, and a planning pass over every
 // account through it.
-import { readFile } from 'node:fs/promises';
 import type { CommandContext, Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { FleetEngine } from '../fleet/engine.js';
 import { Progress } from '../fleet/progress.js';
 import { sayWhenStopping, type Fleet, type Tally } from '../fleet/run.js';
-import { parseAccountsText, resolveAccounts, type FleetAccount, type SelectionOptions } from '../fleet/select.js';
-import { quote } from '../rules.js';
+import { readAccountsFile, resolveAccounts, type FleetAccount, type SelectionOptions } from '../fleet/select.js';
 import { addUsageWarnings, matchAccount, readTriggers, type AccountPlan } from './plan.js';
 import type { PlanCounter, PlanSink } from './render.js';
 import { desiredFor, type Policy, type PolicyAccounts } from './schema.js';
@@ -17,11 +15,7 @@ export async function selectionOf(accounts: PolicyAccounts, concurrency: number)
   if (accounts.kind === 'current') return undefined;
   const sel: SelectionOptions = { ...accounts.selection, concurrency };
   if (accounts.accountsFile !== undefined) {
-    const f = accounts.accountsFile;
-    const text = await readFile(f, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new UsageError(`accounts_file ${quote(f)} cannot be read (${err.code ?? err.message})`);
-    });
-    sel.accounts = [...new Set([...(sel.accounts ?? []), ...parseAccountsText(text, f)])];
+    sel.accounts = [...new Set([...(sel.accounts ?? []), ...(await readAccountsFile(accounts.accountsFile, 'accounts_file'))])];
   }
   return sel;
 }
