@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
 import { ApiClient, closeDispatcher } from '../src/api/client.js';
+import { startEmulator } from '../src/emulator/server.js';
 import { FleetEngine, type FleetEvent } from '../src/fleet/engine.js';
 
 // The engine's memory bound (issues 12, 13: memory flat in the number of accounts): an account's
@@ -101,6 +102,37 @@ describe('fleet engine: nothing per request stays on the signals that live for t
     } finally {
       await closeDispatcher();
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
+describe('fleet engine: adapting to a concurrency limit (issue 12)', () => {
+  it('after the first burst of 429s it settles under the limit instead of climbing back into it every other round', async () => {
+    // 15 at once against a limit of 5: the first round refuses 10. A limit that climbs straight back past
+    // the concurrency a 429 came at meets another 429 about every other round (~20 over these 200 accounts).
+    const em = await startEmulator({ subaccounts: 200, latencyMs: 20, concurrencyLimit: 5, logEntries: 10 });
+    try {
+      const client = new ApiClient({
+        baseUrl: em.url,
+        credentials: { accountSid: em.accountSid, username: em.accountSid, password: em.authToken },
+        userAgent: 'test',
+        timeoutMs: 30_000,
+      });
+      const stop = new AbortController();
+      const engine = new FleetEngine(client, { concurrency: 15, signal: stop.signal });
+      let ok = 0;
+      for await (const ev of engine.run(em.subaccountSids, async (t) => {
+        for await (const page of t.client.listTriggerPages(new URLSearchParams())) void page;
+      })) {
+        if (ev.type === 'done' && ev.outcome.status === 'ok') ok++;
+      }
+      assert.equal(ok, 200);
+      assert.ok(engine.stats.throttled >= 10, `the first round is refused past the limit: ${engine.stats.throttled} 429s`);
+      assert.ok(engine.stats.throttled <= 12, `429s after the first burst: ${engine.stats.throttled - 10} (expected at most 2)`);
+      assert.equal(engine.concurrency, 4, 'just under the Twilio-Concurrent-Requests the 429s carried');
+    } finally {
+      await closeDispatcher();
+      await em.close();
     }
   });
 });

@@ -9,7 +9,10 @@ import type { Progress } from './progress.js';
 // subaccounts) and shared with the customer's live traffic. A 429 (20429: "never processed, safe to
 // retry") lowers the limit at once: to just under Twilio-Concurrent-Requests when the answer carries it,
 // otherwise by a quarter (at most once per quarter second, so one burst of 429s is one cut). Each
-// success adds 1/limit, so the limit grows by about one per round of requests. The request that got the
+// success adds 1/limit, so the limit grows by about one per round of requests, back up to just under
+// where the last 429 came; past that only after PROBE_AFTER_MS without a 429 (the customer's own traffic
+// may have eased). Climbing straight back through the limit cost a 429 every other round, and a 429 near
+// the end of a run is its last account waiting out a Retry-After alone (the c60 bench: ~1 s of 4). The request that got the
 // 429 waits its Retry-After (the client's retry loop, capped by --timeout) with its slot given back,
 // so the accounts that do have a slot keep going; it then queues ahead of accounts not yet started.
 
@@ -67,6 +70,8 @@ export interface EngineStats {
 
 /** The longest wait a 429 cut shields the limit from further cuts. */
 const CUT_GUARD_MS = 250;
+/** After a 429 the limit stays under the concurrency it came at until this long has passed without one. */
+const PROBE_AFTER_MS = 5_000;
 /** Retries of one request (429, 503, dropped): more than the single client's 3, since 429s are expected here. */
 const FLEET_MAX_RETRIES = 8;
 
@@ -76,6 +81,8 @@ export class FleetEngine {
   private readonly max: number;
   private active = 0;
   private lastCut = -Infinity;
+  /** The concurrency the last 429 came at: the limit climbs back to just under it (see PROBE_AFTER_MS). */
+  private ceiling = Infinity;
   /** Waiting for a slot: retries (a request already under way) before accounts not yet started. */
   private readonly retryWaiters: (() => void)[] = [];
   private readonly newWaiters: (() => void)[] = [];
@@ -133,11 +140,17 @@ export class FleetEngine {
       const h = headers['twilio-concurrent-requests'];
       const seen = Number(Array.isArray(h) ? h[0] : h);
       const now = performance.now();
-      if (Number.isInteger(seen) && seen > 0) this.limit = Math.max(1, Math.min(this.limit, seen - 1));
-      else if (now - this.lastCut > CUT_GUARD_MS) this.limit = Math.max(1, this.limit * 0.75);
+      if (Number.isInteger(seen) && seen > 0) {
+        this.ceiling = seen;
+        this.limit = Math.max(1, Math.min(this.limit, seen - 1));
+      } else if (now - this.lastCut > CUT_GUARD_MS) {
+        this.ceiling = Math.max(2, Math.floor(this.limit));
+        this.limit = Math.max(1, this.limit * 0.75);
+      }
       this.lastCut = now;
     } else if (status >= 200 && status < 400 && this.limit < this.max) {
-      this.limit = Math.min(this.max, this.limit + 1 / Math.max(1, this.limit));
+      const cap = performance.now() - this.lastCut > PROBE_AFTER_MS ? this.max : Math.min(this.max, Math.max(1, this.ceiling - 1));
+      if (this.limit < cap) this.limit = Math.min(cap, this.limit + 1 / Math.max(1, this.limit));
       this.wake();
     }
   }
