@@ -28,13 +28,18 @@ export async function startPolicyFleet(deps: Deps, ctx: CommandContext, sel: Sel
   const stop = new AbortController();
   ctx.run.foreground = stop;
   const base = await deps.client();
-  const accounts: FleetAccount[] = sel === undefined ? [{ sid: base.accountSid }] : await resolveAccounts(base, sel);
-  if (sel?.allSubaccounts && sel.accountStatus === 'active') {
-    // a suspended customer is left as it is: say so, so that a missing account is not a surprise
-    const suspended = (await resolveAccounts(base, { ...sel, includeParent: false, accountStatus: 'suspended' })).length;
-    if (suspended > 0) {
-      deps.messages.note(`${suspended} suspended subaccount${suspended === 1 ? ' is' : 's are'} not selected and left as ${suspended === 1 ? 'it is' : 'they are'} (account_status: all selects them)`);
-    }
+  // a suspended customer is left as it is: say so, so that a missing account is not a surprise (counted
+  // while the selected accounts are listed, not after: the listing is on the way to every account's first request)
+  const countSuspended =
+    sel?.allSubaccounts && sel.accountStatus === 'active'
+      ? resolveAccounts(base, { ...sel, includeParent: false, accountStatus: 'suspended' }).then((a) => a.length)
+      : Promise.resolve(0);
+  const [accounts, suspended] = await Promise.all([
+    sel === undefined ? ([{ sid: base.accountSid }] as FleetAccount[]) : resolveAccounts(base, sel),
+    countSuspended,
+  ]);
+  if (suspended > 0) {
+    deps.messages.note(`${suspended} suspended subaccount${suspended === 1 ? ' is' : 's are'} not selected and left as ${suspended === 1 ? 'it is' : 'they are'} (account_status: all selects them)`);
   }
   const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr, deps.io.columns) : undefined;
   sayWhenStopping(deps, stop.signal, progress);
