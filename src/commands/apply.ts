@@ -43,7 +43,7 @@ export async function run(deps: Deps, ctx: CommandContext, o: ApplyOptions): Pro
   if (!o.yes && !deps.canPrompt) throw new UsageError('refusing to apply without confirmation: pass --yes (no terminal to ask), or run `utrig plan` to see the changes');
   const { startPolicyFleet, planFleet, selectionOf } = await import('../policy/run.js');
   const { HumanSink, PlanCounter, accountLines, summaryLine } = await import('../policy/render.js');
-  const { Tally, finishFleet, renderOutcomes } = await import('../fleet/run.js');
+  const { Tally, finishFleet, eachAccount, renderOutcomes } = await import('../fleet/run.js');
   const { applyAccount, driftSince } = await import('../policy/apply.js');
   const { hasChanges, readTriggers } = await import('../policy/plan.js');
   const work = new Map<string, Planned>();
@@ -56,7 +56,8 @@ export async function run(deps: Deps, ctx: CommandContext, o: ApplyOptions): Pro
     fleet = await startPolicyFleet(deps, ctx, sel, o.concurrency);
     const counter = new PlanCounter();
     await planFleet(fleet, policy, o.prune, new HumanSink(deps.io.stderr, deps.io.stderrIsTTY), counter, tally, (p) => work.set(p.plan.account_sid, p));
-    if (fleet.signal.aborted) return finishFleet(deps, fleet, 'apply', tally);
+    // a listing that stopped early: the plan shown is not the whole policy's, so none of it is applied
+    if (fleet.signal.aborted || fleet.accounts.error !== undefined) return finishFleet(deps, fleet, 'apply', tally);
   } else {
     const { loadPlanFile } = await import('../policy/plan-file.js');
     const saved = await loadPlanFile(o.planFile!);
@@ -65,7 +66,7 @@ export async function run(deps: Deps, ctx: CommandContext, o: ApplyOptions): Pro
     const plans = new Map(changed.map((p) => [p.account_sid, p]));
     // read every account again: the plan is applied only if what it saw is still there
     const drift: string[] = [];
-    for await (const ev of fleet.engine.run(fleet.accounts.map((a) => a.sid), (t) => readTriggers(t.client))) {
+    for await (const ev of eachAccount(fleet, (t) => readTriggers(t.client))) {
       if (ev.type !== 'done') continue;
       const oc = tally.record(ev.outcome);
       if (oc.status !== 'ok') continue;

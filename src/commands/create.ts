@@ -251,15 +251,12 @@ async function runFleetCreate(deps: Deps, ctx: CommandContext, raw: Record<strin
   if (missing.length > 0) throw new UsageError(`missing required flag${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   const sel: SelectionOptions = await parseSelectionOptions(raw, deps.io.stdin);
   if (o.unknownCategory) deps.messages.warn(`"${o.category}" is not a category utrig knows; sending it as given`);
-  const { startFleet, finishFleet, Tally, renderOutcomes } = await import('../fleet/run.js');
+  const { startFleet, finishFleet, eachAccount, Tally, renderOutcomes } = await import('../fleet/run.js');
   const { Interrupted } = await import('../fleet/engine.js');
   const fleet = await startFleet(deps, ctx, sel);
   const tally = new Tally();
   const opts = { allowDuplicate: raw.allowDuplicate === true, dryRun: raw.dryRun === true, signal: fleet.signal, interrupted: () => new Interrupted() };
-  const events = fleet.engine.run<FleetCreateResult, never>(
-    fleet.accounts.map((a) => a.sid),
-    (t) => ensureTrigger(t.client, o, opts),
-  );
+  const events = eachAccount<FleetCreateResult, never>(fleet, (t) => ensureTrigger(t.client, o, opts));
   await renderOutcomes(deps, events, tally, (v) => ({ status: v.status, trigger_sid: v.trigger?.sid ?? null, trigger: v.trigger ?? null }));
   finishFleet(deps, fleet, opts.dryRun ? 'create (dry run)' : 'create', tally);
 }

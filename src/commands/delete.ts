@@ -85,24 +85,25 @@ async function runFleetDelete(deps: Deps, ctx: CommandContext, raw: Record<strin
   const yes = raw.yes === true;
   if (!dryRun && !yes && !deps.canPrompt) throw new UsageError('refusing to delete without confirmation: pass --yes (no terminal to ask), or --dry-run to see what would go');
   const sel = await parseSelectionOptions(raw, deps.io.stdin);
-  const { startFleet, finishFleet, Tally, renderOutcomes } = await import('../fleet/run.js');
+  const { startFleet, finishFleet, eachAccount, Tally, renderOutcomes } = await import('../fleet/run.js');
   const { Interrupted } = await import('../fleet/engine.js');
   const { deleteIfPresent } = await import('../fleet/writes.js');
   const fleet = await startFleet(deps, ctx, sel);
   // first pass: find (reads only); only the SIDs are kept
   const found = new Map<string, string[]>();
   const findTally = new Tally();
-  for await (const ev of fleet.engine.run<string[], never>(fleet.accounts.map((a) => a.sid), (t) => matchingTriggers(t.client, f))) {
+  for await (const ev of eachAccount<string[], never>(fleet, (t) => matchingTriggers(t.client, f))) {
     if (ev.type === 'done' && findTally.record(ev.outcome).status === 'ok' && ev.outcome.status === 'ok' && ev.outcome.value.length > 0) {
       found.set(ev.outcome.account, ev.outcome.value);
     }
   }
   const total = [...found.values()].reduce((a, s) => a + s.length, 0);
-  if (fleet.signal.aborted || dryRun || total === 0) {
+  // a listing that stopped early ends here too: what was counted is not every selected account
+  if (fleet.signal.aborted || dryRun || total === 0 || fleet.accounts.error !== undefined) {
     if (total === 0 && !fleet.signal.aborted) deps.messages.note('no matching usage triggers in the selected accounts');
     const tally = findTally;
     async function* plan() {
-      for (const a of fleet.accounts) {
+      for (const a of fleet.accounts.items) {
         const sids = found.get(a.sid);
         if (sids) yield { type: 'done' as const, outcome: { account: a.sid, status: 'ok' as const, value: sids } };
       }

@@ -47,12 +47,12 @@ export async function run(deps: Deps, ctx: CommandContext, o: ExportOptions): Pr
   const { startPolicyFleet } = await import('../policy/run.js');
   const { readTriggers } = await import('../policy/plan.js');
   const { buildPolicy } = await import('../policy/export.js');
-  const { Tally, finishFleet } = await import('../fleet/run.js');
+  const { Tally, finishFleet, eachAccount } = await import('../fleet/run.js');
   const concurrency = o.selection?.concurrency ?? DEFAULT_CONCURRENCY;
   const fleet = await startPolicyFleet(deps, ctx, o.selection, concurrency);
   const tally = new Tally();
   const got = new Map<string, UsageTrigger[]>();
-  for await (const ev of fleet.engine.run(fleet.accounts.map((a) => a.sid), (t) => readTriggers(t.client))) {
+  for await (const ev of eachAccount(fleet, (t) => readTriggers(t.client))) {
     if (ev.type !== 'done') continue;
     const oc = tally.record(ev.outcome);
     if (oc.status === 'ok') {
@@ -60,8 +60,8 @@ export async function run(deps: Deps, ctx: CommandContext, o: ExportOptions): Pr
       got.set(oc.account, oc.value);
     }
   }
-  if (fleet.signal.aborted || tally.failures.length > 0) return finishFleet(deps, fleet, 'export', tally);
-  const accounts = fleet.accounts.map((a) => ({ sid: a.sid, triggers: got.get(a.sid) ?? [] }));
+  if (fleet.signal.aborted || tally.failures.length > 0 || fleet.accounts.error !== undefined) return finishFleet(deps, fleet, 'export', tally);
+  const accounts = fleet.accounts.items.map((a) => ({ sid: a.sid, triggers: got.get(a.sid) ?? [] }));
   const { doc, unowned, duplicates } = buildPolicy(accountsBlock(o.selection), accounts);
   let text: string;
   if (o.json) text = `${JSON.stringify(doc, null, 2)}\n`;

@@ -91,14 +91,14 @@ export async function runFleet(
   o: ListOptions,
   sel: SelectionOptions,
 ): Promise<{ rows: AsyncGenerator<UsageTrigger>; finish: () => void }> {
-  const { startFleet, finishFleet, Tally } = await import('../fleet/run.js');
+  const { startFleet, finishFleet, eachAccount, Tally } = await import('../fleet/run.js');
   const { Interrupted } = await import('../fleet/engine.js');
   const fleet = await startFleet(deps, ctx, sel);
   const tally = new Tally();
   const q = buildQuery(o);
   async function* rows(): AsyncGenerator<UsageTrigger> {
-    const events = fleet.engine.run<number, UsageTrigger[]>(
-      fleet.accounts.map((a) => a.sid),
+    const events = eachAccount<number, UsageTrigger[]>(
+      fleet,
       async (t) => {
         let n = 0;
         for await (const page of t.client.listTriggerPages(q)) {

@@ -56,7 +56,7 @@ export async function run(deps: Deps, ctx: CommandContext, o: PlanOptions): Prom
   const tally = new Tally();
   await planFleet(fleet, policy, o.prune, new TeeSink(sinks), counter, tally);
   if (file) {
-    if (fleet.signal.aborted) await file.discard();
+    if (fleet.signal.aborted || fleet.accounts.error !== undefined) await file.discard();
     else {
       await file.commit();
       deps.messages.note(`plan saved to ${o.out}: apply it with \`utrig apply ${o.out}\``);

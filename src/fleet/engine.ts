@@ -155,6 +155,19 @@ export class FleetEngine {
     }
   }
 
+  /**
+   * Runs a request of the run's own (the next page of the accounts list) within the concurrency, so the
+   * account family sees no more than --concurrency requests from this run; it goes ahead of accounts not yet started.
+   */
+  async withSlot<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire(true);
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
   /** A retry wait that gives the slot back meanwhile; Ctrl-C ends it at once. */
   private async retrySleep(ms: number): Promise<void> {
     this.release();
@@ -171,8 +184,14 @@ export class FleetEngine {
    * any order). One account's failure never stops the others. After Ctrl-C no new account starts; those
    * are yielded as not-started.
    */
-  async *run<R, E>(accounts: readonly string[], task: (t: TaskContext<E>) => Promise<R>): AsyncGenerator<FleetEvent<R, E>> {
-    this.stats.total = accounts.length;
+  async *run<R, E>(
+    accounts: readonly string[] | AsyncIterable<string>,
+    task: (t: TaskContext<E>) => Promise<R>,
+    /** How many accounts there are so far, when they arrive as they are listed (the progress line's total). */
+    listed?: () => number,
+  ): AsyncGenerator<FleetEvent<R, E>> {
+    const known = () => (listed ? listed() : (accounts as readonly string[]).length);
+    this.stats.total = known();
     this.stats.done = 0;
     this.o.progress?.start(this.stats);
     const queue: FleetEvent<R, E>[] = [];
@@ -220,22 +239,28 @@ export class FleetEngine {
     };
 
     let running = 0;
-    let next = 0;
+    const it: Iterator<string> | AsyncIterator<string> = Symbol.asyncIterator in accounts ? accounts[Symbol.asyncIterator]() : accounts[Symbol.iterator]();
+    /** An account taken from the list but not started (Ctrl-C came while it waited for a slot). */
+    let held: string | undefined;
     const aborted = abortPromise(this.o.signal);
     const dispatch = (async () => {
-      for (; next < accounts.length; next++) {
+      for (;;) {
         if (this.o.signal.aborted) break;
         // an account's result waits in the queue until the consumer reads it: while the consumer is
         // behind (a slow pipe, a paused terminal), no new account starts, so results never pile up
         while (queue.length >= cap && !this.o.signal.aborted) await Promise.race([new Promise<void>((r) => spaceWaiters.push(r)), aborted]);
         if (this.o.signal.aborted) break;
+        const r = await it.next();
+        if (r.done) break;
+        this.stats.total = known();
         await Promise.race([this.acquire(false), aborted]);
         if (this.o.signal.aborted) {
           this.forgetNewWaiter();
+          held = r.value;
           break;
         }
         running++;
-        void runOne(accounts[next]!).finally(() => {
+        void runOne(r.value).finally(() => {
           running--;
           notify?.();
         });
@@ -259,7 +284,10 @@ export class FleetEngine {
         await new Promise<void>((r) => (notify = r));
         notify = undefined;
       }
-      for (let i = next; i < accounts.length; i++) yield { type: 'done', outcome: { account: accounts[i]!, status: 'not-started' } };
+      // after Ctrl-C the list gives only the accounts it already has (no further page is read)
+      if (held !== undefined) yield { type: 'done', outcome: { account: held, status: 'not-started' } };
+      for (let r = await it.next(); !r.done; r = await it.next()) yield { type: 'done', outcome: { account: r.value, status: 'not-started' } };
+      this.stats.total = known();
     } finally {
       this.o.progress?.stop();
     }

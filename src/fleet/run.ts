@@ -3,9 +3,9 @@ import { CancelledError, PartialFailureError, UsageError, type UtrigError } from
 import { escapeControls } from '../output/escape.js';
 import { chooseFormat, parseFields } from '../output/format.js';
 import { cellText, renderList, type Column } from '../output/render.js';
-import { FleetEngine, type AccountOutcome, type FleetEvent } from './engine.js';
+import { FleetEngine, type AccountOutcome, type FleetEvent, type TaskContext } from './engine.js';
 import { formatDuration, Progress } from './progress.js';
-import { resolveAccounts, type FleetAccount, type SelectionOptions } from './select.js';
+import { AccountList, type SelectionOptions } from './select.js';
 
 // The glue every fleet command shares: resolve the accounts, build the engine (progress on a terminal,
 // Ctrl-C wired to stop starting work), then one summary line and the exit code.
@@ -15,22 +15,36 @@ const FAILURES_SHOWN = 50;
 
 export interface Fleet {
   engine: FleetEngine;
-  accounts: FleetAccount[];
+  /** The selected accounts, arriving page by page while the first ones are worked on. */
+  accounts: AccountList;
   signal: AbortSignal;
 }
 
-/** Resolves the selected accounts and prepares the engine. Ctrl-C from here on stops the run cleanly. */
+/** Runs task on every selected account through the engine, starting each as soon as it is listed. */
+export function eachAccount<R, E>(fleet: Fleet, task: (t: TaskContext<E>) => Promise<R>): AsyncGenerator<FleetEvent<R, E>> {
+  return fleet.engine.run(fleet.accounts.sids(fleet.signal), task, () => fleet.accounts.items.length);
+}
+
+/** The fleet flags' accounts and the engine (see openFleet). */
 export async function startFleet(deps: Deps, ctx: CommandContext, sel: SelectionOptions): Promise<Fleet> {
   if (deps.globals.accountSid !== undefined) {
     throw new UsageError('--account-sid and the fleet flags contradict each other: use --accounts AC… to pick accounts');
   }
+  return openFleet(deps, ctx, sel, sel.concurrency);
+}
+
+/**
+ * Prepares the engine and starts listing the selected accounts (no selection: the current account alone);
+ * returns once the first page is read. Ctrl-C from here on stops the run cleanly.
+ */
+export async function openFleet(deps: Deps, ctx: CommandContext, sel: SelectionOptions | undefined, concurrency: number): Promise<Fleet> {
   const stop = new AbortController();
   ctx.run.foreground = stop;
   const base = await deps.client();
-  const accounts = await resolveAccounts(base, sel);
   const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr, deps.io.columns) : undefined;
+  const engine = new FleetEngine(base, { concurrency, signal: stop.signal, progress });
+  const accounts = sel === undefined ? AccountList.of([{ sid: base.accountSid }]) : await AccountList.open(base, sel, stop.signal, (fn) => engine.withSlot(fn));
   sayWhenStopping(deps, stop.signal, progress);
-  const engine = new FleetEngine(base, { concurrency: sel.concurrency, signal: stop.signal, progress });
   return { engine, accounts, signal: stop.signal };
 }
 
@@ -77,8 +91,10 @@ export function finishFleet(deps: Deps, fleet: Fleet, verb: string, tally: Tally
   if (tally.notStarted > 0) parts.push(`${tally.notStarted} not started`);
   const reqs = `${st.requests} request${st.requests === 1 ? '' : 's'}${st.throttled > 0 ? ` (${st.throttled} answered 429)` : ''}`;
   const head = fleet.engine.abandoned ? `${verb} abandoned` : fleet.signal.aborted ? `${verb} interrupted` : verb;
-  const n = fleet.accounts.length;
+  const n = fleet.accounts.items.length;
   deps.io.stderr.write(`${head}: ${n} account${n === 1 ? '' : 's'}: ${parts.join(', ') || 'nothing to do'}; ${reqs} in ${formatDuration(secs)}\n`);
+  const listError = fleet.accounts.error;
+  if (listError !== undefined) deps.io.stderr.write(`  the accounts list stopped after ${n} account${n === 1 ? '' : 's'}; those not listed were not touched\n`);
   for (const f of tally.failures.slice(0, FAILURES_SHOWN)) {
     deps.io.stderr.write(`  failed ${f.account}: ${escapeControls(f.error.message)}\n`);
   }
@@ -92,6 +108,8 @@ export function finishFleet(deps: Deps, fleet: Fleet, verb: string, tally: Tally
   if (fleet.signal.aborted) {
     throw Object.assign(new CancelledError(`${verb} interrupted`), { reported: true });
   }
+  // the listing's own error (its exit code and hint) before the accounts' failures: not every account was reached
+  if (listError !== undefined) throw listError;
   if (tally.failures.length > 0) {
     throw Object.assign(new PartialFailureError(`${tally.failures.length} of ${n} accounts failed`), { reported: true });
   }

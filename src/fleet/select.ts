@@ -206,16 +206,16 @@ interface AccountsPage {
 }
 
 /**
- * The accounts selected: the given SIDs, or every subaccount listed by GET /Accounts.json (paged,
- * filtered by status and name), plus the parent with --include-parent. Only SIDs and names are kept.
+ * The accounts selected, a page at a time: the given SIDs (one batch), or every subaccount listed by
+ * GET /Accounts.json (paged, filtered by status and name), the parent first with --include-parent. Only
+ * SIDs and names are kept.
  */
-export async function resolveAccounts(client: ApiClient, o: SelectionOptions): Promise<FleetAccount[]> {
+async function* accountPages(client: ApiClient, o: SelectionOptions): AsyncGenerator<FleetAccount[]> {
   const parent = client.accountSid;
-  const out: FleetAccount[] = [];
-  if (o.includeParent) out.push({ sid: parent });
+  const head: FleetAccount[] = o.includeParent ? [{ sid: parent }] : [];
   if (o.accounts) {
-    for (const sid of o.accounts) if (sid !== parent || !o.includeParent) out.push({ sid });
-    return out;
+    yield [...head, ...o.accounts.filter((sid) => sid !== parent || !o.includeParent).map((sid) => ({ sid }))];
+    return;
   }
   const q = new URLSearchParams({ PageSize: '1000' });
   if (o.accountStatus !== 'all') q.set('Status', o.accountStatus);
@@ -224,17 +224,121 @@ export async function resolveAccounts(client: ApiClient, o: SelectionOptions): P
   try {
     // walkPages refuses a link that leaves the API's origin or repeats a page
     for await (const page of client.walkPages<AccountsPage>(`/2010-04-01/Accounts.json?${q}`)) {
+      const out = head.splice(0);
       for (const a of page.accounts ?? []) {
         if (typeof a.sid !== 'string' || a.sid === parent || !checkSid('AC', a.sid).ok) continue;
         const friendlyName = typeof a.friendly_name === 'string' ? a.friendly_name : '';
         if (match && !match.test(friendlyName)) continue;
         out.push({ sid: a.sid, friendlyName });
       }
+      yield out;
     }
   } catch (err) {
     throw apiKeyHint(client, err);
   }
+}
+
+/** Every account selected (see accountPages). */
+export async function resolveAccounts(client: ApiClient, o: SelectionOptions): Promise<FleetAccount[]> {
+  const out: FleetAccount[] = [];
+  for await (const page of accountPages(client, o)) out.push(...page);
   return out;
+}
+
+/** Runs one request within the fan-out's concurrency. */
+export type Slot = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * The selected accounts as they are listed. The first page is read before anything starts, so a refusal
+ * fails the command before any account is touched; later pages of /Accounts.json (1,000 accounts each)
+ * arrive while the first accounts are worked on, instead of one round trip each before any is started.
+ * A later page that fails ends the listing: `error` says why, and the accounts listed so far are worked on.
+ */
+export class AccountList {
+  /** The accounts listed so far, in order; every selected one once the listing has ended without error. */
+  readonly items: FleetAccount[] = [];
+  /** Why the listing ended early (a later page failed). */
+  error: unknown;
+  private readonly names = new Map<string, string | undefined>();
+  private ended = false;
+  private wakers: (() => void)[] = [];
+
+  private constructor() {}
+
+  /** The current account alone. */
+  static of(accounts: FleetAccount[]): AccountList {
+    const list = new AccountList();
+    list.add(accounts);
+    list.end();
+    return list;
+  }
+
+  /**
+   * Reads the first page now (its errors are the caller's), then the rest in the background until signal
+   * aborts, each page within `slot` (the engine's concurrency: a page is a request like any other).
+   */
+  static async open(client: ApiClient, o: SelectionOptions, signal: AbortSignal, slot: Slot): Promise<AccountList> {
+    const list = new AccountList();
+    const pages = accountPages(client, o);
+    const first = await pages.next();
+    if (first.done) list.end();
+    else {
+      list.add(first.value);
+      signal.addEventListener('abort', () => list.wake(), { once: true });
+      void list.pump(pages, signal, slot);
+    }
+    return list;
+  }
+
+  private async pump(pages: AsyncGenerator<FleetAccount[]>, signal: AbortSignal, slot: Slot): Promise<void> {
+    try {
+      while (!signal.aborted) {
+        const r = await slot(() => pages.next());
+        if (r.done) break;
+        this.add(r.value);
+      }
+      if (signal.aborted) await pages.return(undefined);
+    } catch (err) {
+      this.error = err;
+    }
+    this.end();
+  }
+
+  private add(accounts: FleetAccount[]): void {
+    for (const a of accounts) {
+      this.items.push(a);
+      this.names.set(a.sid, a.friendlyName);
+    }
+    this.wake();
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of this.wakers.splice(0)) w();
+  }
+
+  /** The friendly name the listing gave an account. */
+  nameOf(sid: string): string | undefined {
+    return this.names.get(sid);
+  }
+
+  /** Waits for the listing to end (every page read, a page failed, or Ctrl-C). */
+  async done(): Promise<void> {
+    while (!this.ended) await new Promise<void>((r) => this.wakers.push(r));
+  }
+
+  /** The SIDs in listing order, waiting for later pages; after signal aborts, only those already listed. */
+  async *sids(signal: AbortSignal): AsyncGenerator<string> {
+    for (let i = 0; ; i++) {
+      while (i >= this.items.length && !this.ended && !signal.aborted) await new Promise<void>((r) => this.wakers.push(r));
+      if (i >= this.items.length) return;
+      yield this.items[i]!.sid;
+    }
+  }
 }
 
 /** A refusal of API-key credentials on the Accounts list says what would work. */

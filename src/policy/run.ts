@@ -2,10 +2,8 @@
 // account through it.
 import type { CommandContext, Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
-import { FleetEngine } from '../fleet/engine.js';
-import { Progress } from '../fleet/progress.js';
-import { sayWhenStopping, type Fleet, type Tally } from '../fleet/run.js';
-import { readAccountsFile, resolveAccounts, type FleetAccount, type SelectionOptions } from '../fleet/select.js';
+import { eachAccount, openFleet, type Fleet, type Tally } from '../fleet/run.js';
+import { readAccountsFile, resolveAccounts, type SelectionOptions } from '../fleet/select.js';
 import { addUsageWarnings, matchAccount, readTriggers, type AccountPlan } from './plan.js';
 import type { PlanCounter, PlanSink } from './render.js';
 import { desiredFor, type Policy, type PolicyAccounts } from './schema.js';
@@ -25,26 +23,17 @@ export async function startPolicyFleet(deps: Deps, ctx: CommandContext, sel: Sel
   if (sel !== undefined && deps.globals.accountSid !== undefined) {
     throw new UsageError('--account-sid and a policy that selects subaccounts contradict each other: use accounts: current, or drop --account-sid');
   }
-  const stop = new AbortController();
-  ctx.run.foreground = stop;
-  const base = await deps.client();
   // a suspended customer is left as it is: say so, so that a missing account is not a surprise (counted
   // while the selected accounts are listed, not after: the listing is on the way to every account's first request)
   const countSuspended =
     sel?.allSubaccounts && sel.accountStatus === 'active'
-      ? resolveAccounts(base, { ...sel, includeParent: false, accountStatus: 'suspended' }).then((a) => a.length)
+      ? deps.client().then((base) => resolveAccounts(base, { ...sel, includeParent: false, accountStatus: 'suspended' })).then((a) => a.length)
       : Promise.resolve(0);
-  const [accounts, suspended] = await Promise.all([
-    sel === undefined ? ([{ sid: base.accountSid }] as FleetAccount[]) : resolveAccounts(base, sel),
-    countSuspended,
-  ]);
+  const [fleet, suspended] = await Promise.all([openFleet(deps, ctx, sel, concurrency), countSuspended]);
   if (suspended > 0) {
     deps.messages.note(`${suspended} suspended subaccount${suspended === 1 ? ' is' : 's are'} not selected and left as ${suspended === 1 ? 'it is' : 'they are'} (account_status: all selects them)`);
   }
-  const progress = deps.io.stderrIsTTY ? new Progress(deps.io.stderr, deps.io.columns) : undefined;
-  sayWhenStopping(deps, stop.signal, progress);
-  const engine = new FleetEngine(base, { concurrency, signal: stop.signal, progress });
-  return { engine, accounts, signal: stop.signal };
+  return fleet;
 }
 
 /** What planning one account gives apply: the plan and the SIDs read (only those: apply holds one per changed account). */
@@ -66,13 +55,13 @@ export async function planFleet(
   tally: Tally,
   keep?: (p: Planned) => void,
 ): Promise<void> {
-  const names = new Map(fleet.accounts.map((a) => [a.sid, a.friendlyName]));
-  const events = fleet.engine.run<AccountPlan, never>(
-    fleet.accounts.map((a) => a.sid),
+  const events = eachAccount<AccountPlan, never>(
+    fleet,
     async (t) => {
       const live = await readTriggers(t.client);
-      const plan = matchAccount(t.account, live, desiredFor(policy, t.account, names.get(t.account)), prune);
-      if (names.get(t.account)) plan.friendly_name = names.get(t.account);
+      const name = fleet.accounts.nameOf(t.account);
+      const plan = matchAccount(t.account, live, desiredFor(policy, t.account, name), prune);
+      if (name) plan.friendly_name = name;
       await addUsageWarnings(t.client, plan, live);
       if (keep && plan.actions.some((a) => a.action !== 'unchanged')) keep({ plan, liveSids: live.map((x) => x.sid) });
       return plan;
