@@ -5,7 +5,8 @@
 //   drift (every account lacks one trigger): plus one Usage Records read per account for the warning;
 //   wall vs the ideal, requests x latency / concurrency (requests counted in the emulator's log), and the
 //   engine's own time (from the summary line: no start-up, no accounts list) vs the same ideal;
-//   peak RSS at 250, 1,000, 2,000 and 4,000 accounts (flat in the number of accounts: the plan is streamed).
+//   peak RSS at 250, 1,000, 2,000, 4,000 and 8,000 accounts (flat in the number of accounts once V8's heap has
+//   grown to its working size: the plan is streamed).
 // Run after `npx tsc -p .`:  node bench/plan.mjs
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -90,5 +91,8 @@ rows.push(['plan peak RSS, 2,000 / 1,000 accounts', `${median(huge.map((r, i) =>
 const giant = [];
 for (let i = 0; i < RUNS; i++) giant.push(await plan(4000, true));
 rows.push(['plan peak RSS, 4,000 / 2,000 accounts', `${median(giant.map((r, i) => r.rss / huge[i].rss)).toFixed(2)} x (${median(giant.map((r) => r.rss))} / ${median(huge.map((r) => r.rss))} KiB)`]);
+const titan = [];
+for (let i = 0; i < RUNS; i++) titan.push(await plan(8000, true));
+rows.push(['plan peak RSS, 8,000 / 4,000 accounts', `${median(titan.map((r, i) => r.rss / giant[i].rss)).toFixed(2)} x (${median(titan.map((r) => r.rss))} / ${median(giant.map((r) => r.rss))} KiB)`]);
 const w = Math.max(...rows.map((r) => r[0].length));
 for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);

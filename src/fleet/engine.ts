@@ -12,9 +12,10 @@ import type { Progress } from './progress.js';
 // success adds 1/limit, so the limit grows by about one per round of requests, back up to just under
 // where the last 429 came; past that only after PROBE_AFTER_MS without a 429 (the customer's own traffic
 // may have eased). Climbing straight back through the limit cost a 429 every other round, and a 429 near
-// the end of a run is its last account waiting out a Retry-After alone (the c60 bench: ~1 s of 4). The request that got the
-// 429 waits its Retry-After (the client's retry loop, capped by --timeout) with its slot given back,
-// so the accounts that do have a slot keep going; it then queues ahead of accounts not yet started.
+// the end of a run is its last account waiting out a Retry-After alone (the c60 bench: ~1 s of 4).
+// The request that got the 429 waits its Retry-After (the client's retry loop, capped by --timeout) with
+// its slot given back, so the accounts that do have a slot keep going; it then queues ahead of accounts
+// not yet started.
 
 /** A task was stopped by Ctrl-C before its next step: what it had not sent did not happen. */
 export class Interrupted extends Error {

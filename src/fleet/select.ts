@@ -265,7 +265,7 @@ export class AccountList {
 
   private constructor() {}
 
-  /** The current account alone. */
+  /** A list known in advance (the current account alone). */
   static of(accounts: FleetAccount[]): AccountList {
     const list = new AccountList();
     list.add(accounts);
@@ -324,11 +324,6 @@ export class AccountList {
   /** The friendly name the listing gave an account. */
   nameOf(sid: string): string | undefined {
     return this.names.get(sid);
-  }
-
-  /** Waits for the listing to end (every page read, a page failed, or Ctrl-C). */
-  async done(): Promise<void> {
-    while (!this.ended) await new Promise<void>((r) => this.wakers.push(r));
   }
 
   /** The SIDs in listing order, waiting for later pages; after signal aborts, only those already listed. */
