@@ -106,6 +106,34 @@ describe('fleet engine: nothing per request stays on the signals that live for t
   });
 });
 
+describe('fleet engine: accounts that arrive as they are listed', () => {
+  it('works on the first ones while the rest are listed; the total grows and says when it is final', async () => {
+    let listedSoFar = 0;
+    let complete = false;
+    let release!: () => void;
+    const later = new Promise<void>((r) => (release = r));
+    async function* accounts(): AsyncGenerator<string> {
+      for (const s of sids(3)) (listedSoFar++, yield s);
+      await later; // the next page of the accounts list
+      for (const s of sids(5).slice(3)) (listedSoFar++, yield s);
+      complete = true;
+    }
+    const stop = new AbortController();
+    const engine = new FleetEngine(base, { concurrency: 4, signal: stop.signal });
+    const seen: string[] = [];
+    for await (const ev of engine.run(accounts(), async (t) => t.account, () => ({ count: listedSoFar, complete }))) {
+      if (ev.type !== 'done') continue;
+      seen.push(`${ev.outcome.account.slice(-1)}:${engine.stats.total}${engine.stats.listing ? '+' : ''}`);
+      if (seen.length === 3) release();
+    }
+    assert.deepEqual(seen.slice(0, 3).map((x) => x[0]), ['0', '1', '2'], `the first page is done before the second is listed: ${seen.join(' ')}`);
+    assert.ok(seen.slice(0, 3).every((x) => x.endsWith('+')), `the total is not final while the list goes on: ${seen.join(' ')}`);
+    assert.equal(seen.length, 5);
+    assert.equal(engine.stats.total, 5);
+    assert.equal(engine.stats.listing, false);
+  });
+});
+
 describe('fleet engine: adapting to a concurrency limit (issue 12)', () => {
   it('after the first burst of 429s it settles under the limit instead of climbing back into it every other round', async () => {
     // 15 at once against a limit of 5: the first round refuses 10. A limit that climbs straight back past

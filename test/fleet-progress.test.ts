@@ -68,4 +68,9 @@ describe('the progress line', () => {
     assert.equal(fitLine(line, 200), line);
     assert.equal(fitLine(line, 0), '');
   });
+
+  it('while accounts are still being listed, the total is "N+" and the ETA unknown', () => {
+    const line = progressLine({ total: 1000, done: 50, failed: 0, requests: 51, throttled: 0, startedMs: 0, listing: true }, 10_000);
+    assert.equal(line, 'accounts 50/1000+ · requests 51 · failed 0 · 5.0 accounts/s · ETA ?');
+  });
 });

@@ -61,7 +61,9 @@ export interface EngineOptions {
 
 /** Counters for progress and the summary. */
 export interface EngineStats {
+  /** Accounts known so far; more may come while `listing`. */
   total: number;
+  listing?: boolean;
   done: number;
   failed: number;
   requests: number;
@@ -188,11 +190,15 @@ export class FleetEngine {
   async *run<R, E>(
     accounts: readonly string[] | AsyncIterable<string>,
     task: (t: TaskContext<E>) => Promise<R>,
-    /** How many accounts there are so far, when they arrive as they are listed (the progress line's total). */
-    listed?: () => number,
+    /** How many accounts there are so far and whether more may come, when they arrive as they are listed (the progress line's total). */
+    listed?: () => { count: number; complete: boolean },
   ): AsyncGenerator<FleetEvent<R, E>> {
-    const known = () => (listed ? listed() : (accounts as readonly string[]).length);
-    this.stats.total = known();
+    const known = () => {
+      const l = listed ? listed() : { count: (accounts as readonly string[]).length, complete: true };
+      this.stats.total = l.count;
+      this.stats.listing = !l.complete;
+    };
+    known();
     this.stats.done = 0;
     this.o.progress?.start(this.stats);
     const queue: FleetEvent<R, E>[] = [];
@@ -253,7 +259,7 @@ export class FleetEngine {
         if (this.o.signal.aborted) break;
         const r = await it.next();
         if (r.done) break;
-        this.stats.total = known();
+        known();
         await Promise.race([this.acquire(false), aborted]);
         if (this.o.signal.aborted) {
           this.forgetNewWaiter();
@@ -288,7 +294,7 @@ export class FleetEngine {
       // after Ctrl-C the list gives only the accounts it already has (no further page is read)
       if (held !== undefined) yield { type: 'done', outcome: { account: held, status: 'not-started' } };
       for (let r = await it.next(); !r.done; r = await it.next()) yield { type: 'done', outcome: { account: r.value, status: 'not-started' } };
-      this.stats.total = known();
+      known();
     } finally {
       this.o.progress?.stop();
     }

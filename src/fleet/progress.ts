@@ -12,12 +12,12 @@ export function formatDuration(secs: number): string {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-/** The progress line: accounts done/total, requests, failures, rate, ETA. */
+/** The progress line: accounts done/total, requests, failures, rate, ETA. While accounts are still being listed the total is "N+" and the ETA unknown. */
 export function progressLine(st: EngineStats, nowMs: number): string {
   const secs = Math.max(0.001, (nowMs - st.startedMs) / 1000);
   const rate = st.done / secs;
-  const eta = rate > 0 ? formatDuration((st.total - st.done) / rate) : '?';
-  return `accounts ${st.done}/${st.total} · requests ${st.requests} · failed ${st.failed} · ${rate.toFixed(1)} accounts/s · ETA ${eta}`;
+  const eta = rate > 0 && !st.listing ? formatDuration((st.total - st.done) / rate) : '?';
+  return `accounts ${st.done}/${st.total}${st.listing ? '+' : ''} · requests ${st.requests} · failed ${st.failed} · ${rate.toFixed(1)} accounts/s · ETA ${eta}`;
 }
 
 /** The line cut to `max` characters (an ellipsis marks the cut). */

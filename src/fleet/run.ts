@@ -22,7 +22,7 @@ export interface Fleet {
 
 /** Runs task on every selected account through the engine, starting each as soon as it is listed. */
 export function eachAccount<R, E>(fleet: Fleet, task: (t: TaskContext<E>) => Promise<R>): AsyncGenerator<FleetEvent<R, E>> {
-  return fleet.engine.run(fleet.accounts.sids(fleet.signal), task, () => fleet.accounts.items.length);
+  return fleet.engine.run(fleet.accounts.sids(fleet.signal), task, () => ({ count: fleet.accounts.items.length, complete: fleet.accounts.complete }));
 }
 
 /** The fleet flags' accounts and the engine (see openFleet). */

@@ -321,6 +321,11 @@ export class AccountList {
     for (const w of this.wakers.splice(0)) w();
   }
 
+  /** True once the listing has ended (every page read, a page failed, or Ctrl-C stopped it). */
+  get complete(): boolean {
+    return this.ended;
+  }
+
   /** The friendly name the listing gave an account. */
   nameOf(sid: string): string | undefined {
     return this.names.get(sid);
