@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertExit, runCli, tempConfigDir } from './helpers.js';
 
@@ -34,6 +36,7 @@ async function fakeTwilio(page2: 'ok' | 'fail'): Promise<Fake> {
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const u = new URL(req.url ?? '/', 'http://x');
     if (u.pathname === '/2010-04-01/Accounts.json') {
+      if (u.searchParams.get('Status') === 'suspended') return json(res, 200, { accounts: [], next_page_uri: null });
       if (!u.searchParams.has('PageToken')) {
         log.push('accounts page 1');
         return json(res, 200, { accounts: [account(PARENT), ...PAGE1.map(account)], next_page_uri: '/2010-04-01/Accounts.json?PageSize=1000&Status=active&Page=1&PageToken=PAx' });
@@ -46,6 +49,11 @@ async function fakeTwilio(page2: 'ok' | 'fail'): Promise<Fake> {
       log.push('accounts page 2');
       return json(res, 200, { accounts: PAGE2.map(account), next_page_uri: null });
     }
+    if (req.method !== 'GET') {
+      log.push(`${req.method} ${u.pathname}`);
+      return json(res, req.method === 'DELETE' ? 204 : 201, {});
+    }
+    if (/^\/2010-04-01\/Accounts\/AC\w+\/Usage\/Records/.test(u.pathname)) return json(res, 200, { usage_records: [], next_page_uri: null });
     const m = /^\/2010-04-01\/Accounts\/(AC\w+)\/Usage\/Triggers\.json$/.exec(u.pathname);
     if (m) {
       log.push(`triggers ${m[1]}`);
@@ -92,5 +100,22 @@ describe('fleet: subaccounts listed page by page', () => {
     assert.match(res.stderr, /the accounts list stopped after 3 accounts; those not listed were not touched/);
     assert.match(res.stderr, /500/);
     for (const s of PAGE1) assert.equal(failing.log.filter((l) => l === `triggers ${s}`).length, 1);
+  });
+
+  it('a later page that fails: delete and apply change nothing, plan --out keeps no file', async () => {
+    const dir = tempConfigDir();
+    const policy = join(dir, 'policy.yaml');
+    writeFileSync(policy, 'accounts: { all_subaccounts: true }\ntriggers:\n  - { name: a, category: sms, value: 100, callback_url: "https://example.com/a" }\n');
+    const del = await runCli(['delete', '--all-subaccounts', '--category', 'sms', '--yes'], { env: env(failing.url) });
+    assertExit(del, 1);
+    assert.match(del.stderr, /the accounts list stopped after 3 accounts/);
+    const apply = await runCli(['apply', '-f', policy, '--yes'], { env: env(failing.url) });
+    assertExit(apply, 1);
+    assert.match(apply.stderr, /the accounts list stopped after 3 accounts/);
+    assert.deepEqual(failing.log.filter((l) => !l.startsWith('triggers') && !l.startsWith('accounts')), [], 'no write was sent');
+    const out = join(dir, 'plan.json');
+    const plan = await runCli(['plan', '-f', policy, '--out', out], { env: env(failing.url) });
+    assertExit(plan, 1);
+    assert.equal(existsSync(out), false);
   });
 });
