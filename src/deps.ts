@@ -97,7 +97,7 @@ export function buildDeps(
 ): Deps {
   let store: Promise<ConfigStore> | undefined;
   let resolved: Promise<Resolved> | undefined;
-  let client: ApiClient | undefined;
+  let client: Promise<ApiClient> | undefined;
   const messages = new Messages(io);
   const deps: Deps = {
     io,
@@ -110,19 +110,20 @@ export function buildDeps(
     config: () => (store ??= ConfigStore.open(configDir(env))),
     storedProfiles: async () => (store ? store : readStoredProfiles(configDir(env))),
     source: async () => (await (resolved ??= resolve(deps))).source,
-    async client() {
-      if (client) return client;
-      const r = await (resolved ??= resolve(deps));
-      client = new ApiClient({
-        baseUrl: r.baseUrl,
-        credentials: r.credentials,
-        userAgent: `utrig/${version} (node ${process.versions.node}; ${process.platform})`,
-        timeoutMs: globals.timeout * 1000,
-        trace: globals.verbose ? (line) => io.stderr.write(`${line}\n`) : undefined,
-        ...clientExtras,
-      });
-      return client;
-    },
+    // one client (one --timeout budget) however many callers ask at once: plan counts suspended
+    // subaccounts while the fleet opens
+    client: () =>
+      (client ??= (resolved ??= resolve(deps)).then(
+        (r) =>
+          new ApiClient({
+            baseUrl: r.baseUrl,
+            credentials: r.credentials,
+            userAgent: `utrig/${version} (node ${process.versions.node}; ${process.platform})`,
+            timeoutMs: globals.timeout * 1000,
+            trace: globals.verbose ? (line) => io.stderr.write(`${line}\n`) : undefined,
+            ...clientExtras,
+          }),
+      )),
   };
   return deps;
 }
