@@ -4,7 +4,7 @@ import type { CommandContext, Deps } from '../deps.js';
 import { CancelledError, UsageError, UtrigError } from '../errors.js';
 import { addSelectionFlags, checkNoFleetOnlyFlags, globToRegExp, parseSelectionOptions, wantsFleet } from '../fleet/select.js';
 import { examples } from '../output/help.js';
-import { parseCategory, parseRecurring, parseTriggerBy, parseTriggerSid, str, type RecurringValue, type TriggerByValue } from './flags.js';
+import { parseTriggerFilter, parseTriggerSid, str, triggerListQuery, type TriggerFilter } from './flags.js';
 
 export interface DeleteOptions {
   sids: string[];
@@ -39,22 +39,13 @@ export async function run(deps: Deps, o: DeleteOptions): Promise<DeleteResult[]>
 }
 
 /** Which triggers a fleet delete removes in each account. */
-export interface DeleteFilter {
-  category?: string;
-  recurring?: RecurringValue;
-  triggerBy?: TriggerByValue;
+export interface DeleteFilter extends TriggerFilter {
   friendlyName?: string;
 }
 
 /** Reads the fleet delete's filters. */
 export function parseDeleteFilter(raw: Record<string, unknown>): DeleteFilter {
-  const f: DeleteFilter = {};
-  const category = str(raw, 'category');
-  if (category !== undefined) f.category = parseCategory('--category', category, raw.allowUnknownCategory === true).category;
-  const rec = str(raw, 'recurring');
-  if (rec !== undefined) f.recurring = parseRecurring('--recurring', rec);
-  const by = str(raw, 'triggerBy');
-  if (by !== undefined) f.triggerBy = parseTriggerBy('--trigger-by', by);
+  const f: DeleteFilter = parseTriggerFilter(raw);
   const name = str(raw, 'friendlyName');
   if (name !== undefined) f.friendlyName = name;
   return f;
@@ -62,10 +53,7 @@ export function parseDeleteFilter(raw: Record<string, unknown>): DeleteFilter {
 
 /** The SIDs of an account's triggers that match the filter (category, recurring, trigger-by by query; the name glob here). */
 async function matchingTriggers(client: ApiClient, f: DeleteFilter): Promise<string[]> {
-  const q = new URLSearchParams({ PageSize: '1000' });
-  if (f.category !== undefined) q.set('UsageCategory', f.category);
-  if (f.recurring !== undefined) q.set('Recurring', f.recurring);
-  if (f.triggerBy !== undefined) q.set('TriggerBy', f.triggerBy);
+  const q = triggerListQuery(f, 1000);
   const name = f.friendlyName === undefined ? undefined : globToRegExp(f.friendlyName);
   const sids: string[] = [];
   for await (const page of client.listTriggerPages(q)) {

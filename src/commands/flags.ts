@@ -136,6 +136,35 @@ export function parseIntFlag(flag: string, v: string, min: number, max: number):
   return Number(v);
 }
 
+/** The trigger list's own filters (Twilio's UsageCategory, Recurring, TriggerBy), as list and a fleet delete take them. */
+export interface TriggerFilter {
+  category?: string;
+  recurring?: RecurringValue;
+  triggerBy?: TriggerByValue;
+}
+
+/** Reads and checks --category, --recurring and --trigger-by. */
+export function parseTriggerFilter(raw: Record<string, unknown>): TriggerFilter {
+  const f: TriggerFilter = {};
+  const category = str(raw, 'category');
+  if (category !== undefined) f.category = parseCategory('--category', category, raw.allowUnknownCategory === true).category;
+  const rec = str(raw, 'recurring');
+  if (rec !== undefined) f.recurring = parseRecurring('--recurring', rec);
+  const by = str(raw, 'triggerBy');
+  if (by !== undefined) f.triggerBy = parseTriggerBy('--trigger-by', by);
+  return f;
+}
+
+/** The trigger list's query: the filters and a page size. */
+export function triggerListQuery(f: TriggerFilter, pageSize: number): URLSearchParams {
+  const q = new URLSearchParams();
+  if (f.category !== undefined) q.set('UsageCategory', f.category);
+  if (f.recurring !== undefined) q.set('Recurring', f.recurring);
+  if (f.triggerBy !== undefined) q.set('TriggerBy', f.triggerBy);
+  q.set('PageSize', String(pageSize));
+  return q;
+}
+
 /** Reads an optional string option from commander's untyped values. */
 export function str(raw: Record<string, unknown>, key: string): string | undefined {
   const v = raw[key];

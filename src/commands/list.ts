@@ -7,26 +7,13 @@ import { addSelectionFlags, checkNoFleetOnlyFlags, parseSelectionOptions, wantsF
 import { examples } from '../output/help.js';
 import { cellText, renderList } from '../output/render.js';
 import { triggerRender } from '../output/show-trigger.js';
-import {
-  PAGE_SIZE_MAX,
-  parseCategory,
-  parseIntFlag,
-  parsePageSize,
-  parseRecurring,
-  parseTriggerBy,
-  str,
-  type RecurringValue,
-  type TriggerByValue,
-} from './flags.js';
+import { PAGE_SIZE_MAX, parseIntFlag, parsePageSize, parseTriggerFilter, str, triggerListQuery, type TriggerFilter } from './flags.js';
 
 export const MAX_PAGE_SIZE = PAGE_SIZE_MAX;
 /** An account holds at most 1,000 triggers; --limit beyond that is still accepted for paging tests and subaccount growth. */
 const LIMIT_MAX = 1_000_000;
 
-export interface ListOptions {
-  category?: string;
-  recurring?: RecurringValue;
-  triggerBy?: TriggerByValue;
+export interface ListOptions extends TriggerFilter {
   limit?: number;
   pageSize: number;
 }
@@ -41,23 +28,12 @@ export function parseListOptions(raw: Record<string, unknown>): ListOptions {
     psRaw === undefined ? Math.min(limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE) : parsePageSize('--page-size', psRaw);
   const o: ListOptions = { pageSize };
   if (limit !== undefined) o.limit = limit;
-  const category = str(raw, 'category');
-  if (category !== undefined) o.category = parseCategory('--category', category, raw.allowUnknownCategory === true).category;
-  const rec = str(raw, 'recurring');
-  if (rec !== undefined) o.recurring = parseRecurring('--recurring', rec);
-  const by = str(raw, 'triggerBy');
-  if (by !== undefined) o.triggerBy = parseTriggerBy('--trigger-by', by);
-  return o;
+  return Object.assign(o, parseTriggerFilter(raw));
 }
 
 /** The list query with Twilio's parameter names. */
 export function buildQuery(o: ListOptions): URLSearchParams {
-  const q = new URLSearchParams();
-  if (o.category !== undefined) q.set('UsageCategory', o.category);
-  if (o.recurring !== undefined) q.set('Recurring', o.recurring);
-  if (o.triggerBy !== undefined) q.set('TriggerBy', o.triggerBy);
-  q.set('PageSize', String(o.pageSize));
-  return q;
+  return triggerListQuery(o, o.pageSize);
 }
 
 /** Streams triggers page by page, stopping after --limit; `cut.more` tells whether --limit left some out. */
