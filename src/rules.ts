@@ -233,6 +233,15 @@ export function checkRecurring(v: string): Checked<RecurringValue> {
   return no(`${quote(v)} is not one of ${RECURRING.join(', ')}, or empty (once ever)${caseHint(v, RECURRING)}`);
 }
 
+/**
+ * The Usage Records list that counts a recurring setting's current period, as Twilio documents them
+ * (/Usage/Records/Today.json, …): daily → Today, monthly → ThisMonth, yearly → Yearly (one record a
+ * year), anything else (once, alltime) → AllTime.
+ */
+export function usageRecordsPeriod(recurring: unknown): 'Today' | 'ThisMonth' | 'Yearly' | 'AllTime' {
+  return recurring === 'daily' ? 'Today' : recurring === 'monthly' ? 'ThisMonth' : recurring === 'yearly' ? 'Yearly' : 'AllTime';
+}
+
 /** Recurring normalised for comparing triggers: null, "" and "alltime" all mean once ever (alltime never resets). */
 export function normRecurring(v: unknown): string {
   return v === null || v === undefined || v === '' || v === 'alltime' ? '' : String(v);

@@ -5,7 +5,7 @@ import type { ApiClient } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
 import { LOCAL_PROFILE, wantsLocal, type Deps } from '../deps.js';
 import { AuthError, NotFoundError, UsageError } from '../errors.js';
-import { parseMicros } from '../rules.js';
+import { parseMicros, usageRecordsPeriod } from '../rules.js';
 
 /** Quotes a word for a POSIX shell only when it needs it. */
 export function shellQuote(s: string): string {
@@ -52,22 +52,8 @@ export async function checkTargetReady(deps: Deps): Promise<ApiClient> {
   }
 }
 
-type Period = { route: string; words: string; last?: boolean };
-
-/** The Usage Records subresource that counts a trigger's period, as Twilio documents them. */
-function periodOf(recurring: string | undefined): Period {
-  switch (recurring) {
-    case 'daily':
-      return { route: 'Today', words: 'today' };
-    case 'monthly':
-      return { route: 'ThisMonth', words: 'this month' };
-    case 'yearly':
-      // one record per year since the account began: the latest is this year's
-      return { route: 'Yearly', words: 'this year', last: true };
-    default:
-      return { route: 'AllTime', words: 'so far' };
-  }
-}
+/** How a warning names each Usage Records period. */
+const PERIOD_WORDS = { Today: 'today', ThisMonth: 'this month', Yearly: 'this year', AllTime: 'so far' } as const;
 
 /** What a threshold check needs of a trigger. */
 export interface ThresholdInput {
@@ -86,24 +72,24 @@ const LOOKUP_MS = 2000;
  * AllTime, which falls back to the plain records list (all time, as Twilio defines it).
  */
 export async function periodUsage(client: ApiClient, t: ThresholdInput): Promise<{ value: string; words: string } | undefined> {
-  const p = periodOf(t.recurring);
+  const route = usageRecordsPeriod(t.recurring);
   const by = t.triggerBy ?? 'usage';
   const base = `/2010-04-01/Accounts/${client.accountSid}/Usage/Records`;
   const q = new URLSearchParams({ Category: t.category });
   let page: { usage_records?: Record<string, unknown>[] };
   try {
-    page = (await client.send('GET', `${base}/${p.route}.json?${q}`)) as typeof page;
+    page = (await client.send('GET', `${base}/${route}.json?${q}`)) as typeof page;
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
-    if (p.route !== 'AllTime') return undefined;
+    if (route !== 'AllTime') return undefined;
     page = (await client.send('GET', `${base}.json?${q}`)) as typeof page;
   }
   const records = (page.usage_records ?? []).filter((r) => r.category === undefined || r.category === t.category);
-  // Yearly lists every year: take the latest start_date, whatever order the page is in
-  const rec = p.last ? records.reduce<Record<string, unknown> | undefined>((a, r) => (a === undefined || String(r.start_date) > String(a.start_date) ? r : a), undefined) : records[0];
+  // Yearly lists every year since the account began: take the latest start_date, whatever order the page is in
+  const rec = route === 'Yearly' ? records.reduce<Record<string, unknown> | undefined>((a, r) => (a === undefined || String(r.start_date) > String(a.start_date) ? r : a), undefined) : records[0];
   const v = rec?.[by];
   if (typeof v !== 'string' && typeof v !== 'number') return undefined;
-  return { value: String(v), words: p.words };
+  return { value: String(v), words: PERIOD_WORDS[route] };
 }
 
 /** True when a plain decimal `now` is at or above `threshold` (both as Twilio writes them). */
@@ -149,7 +135,7 @@ export async function lookupThresholdWarning(deps: Deps, t: ThresholdInput): Pro
 export function createdThresholdWarning(t: UsageTrigger): string | undefined {
   const now = t.current_value;
   if (typeof now !== 'string' || now === '') return undefined;
-  const words = periodOf(t.recurring ?? undefined).words;
+  const words = PERIOD_WORDS[usageRecordsPeriod(t.recurring)];
   return thresholdText(
     { category: t.usage_category, value: t.trigger_value, triggerBy: t.trigger_by, recurring: t.recurring ?? undefined },
     now,

@@ -2,7 +2,7 @@
 // come before harm. Reads only: the trigger list, and Usage Records for the triggers a plan creates.
 import type { ApiClient } from '../api/client.js';
 import type { UsageTrigger } from '../api/types.js';
-import { normRecurring, parseMicros, TRIGGER_SID_RE } from '../rules.js';
+import { normRecurring, parseMicros, TRIGGER_SID_RE, usageRecordsPeriod } from '../rules.js';
 import { diffTrigger, ownedName, seenJson, specJson, type Change } from './identity.js';
 import type { TriggerSpec } from './schema.js';
 
@@ -105,8 +105,6 @@ export function matchAccount(account: string, live: UsageTrigger[], desired: Map
   return plan;
 }
 
-/** The Usage Records list that holds the current period of a recurring setting. */
-const PERIOD_LIST: Record<string, string> = { daily: 'Today', monthly: 'ThisMonth', yearly: 'Yearly', '': 'AllTime' };
 const PERIOD_WORDS: Record<string, string> = { daily: 'today', monthly: 'this month', yearly: 'this year', '': 'so far (all time)' };
 
 /** Usage of one category in the current period, with the server's "now" (as_of). */
@@ -118,7 +116,7 @@ interface PeriodUsage {
 }
 
 async function periodUsage(client: ApiClient, category: string, recurring: string): Promise<PeriodUsage> {
-  const list = PERIOD_LIST[recurring] ?? 'AllTime';
+  const list = usageRecordsPeriod(recurring);
   const q = new URLSearchParams({ Category: category });
   const page = (await client.send('GET', `/2010-04-01/Accounts/${client.accountSid}/Usage/Records/${list}.json?${q}`)) as {
     usage_records?: Record<string, unknown>[];
